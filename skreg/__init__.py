@@ -1,0 +1,7 @@
+"""skreg: a multilayer perceptron with L1 and L2 penalties on weights and biases."""
+
+from ._classifier import MLPRegularizedClassifier
+from ._regressor import MLPRegularizedRegressor
+
+__version__ = "0.1.0"
+__all__ = ["MLPRegularizedClassifier", "MLPRegularizedRegressor", "__version__"]

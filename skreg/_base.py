@@ -1,0 +1,803 @@
+"""The shared estimator: parameters, validation, and the training loops.
+
+:class:`BaseMLPRegularized` holds everything the classifier and the regressor
+share: the declarative parameter constraints, input validation, the
+stochastic (sgd, adam) and full-batch (lbfgs) training loops, early stopping,
+warm starts and ``partial_fit``. The numbers are computed by the engine
+(:mod:`skreg._network`, :mod:`skreg._penalties`, :mod:`skreg._optimizers`).
+
+Training works on a fresh parameter buffer (a copy when warm-starting) and a
+copy of the optimizer state, and publishes them only when training succeeds;
+if anything fails, the estimator's attributes are restored as they were, so
+a model fitted earlier is never lost.
+"""
+
+import copy
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._functions import ACTIVATIONS, OUTPUT_ACTIVATION
+from ._network import Network, forward, parameter_slices
+from ._optimizers import AdamOptimizer, SGDOptimizer
+from ._penalties import NetworkPenalty, PenaltySegment
+
+#: 'auto' batch size: min(DEFAULT_BATCH_SIZE, n_samples).
+DEFAULT_BATCH_SIZE = 200
+STOCHASTIC_SOLVERS = ("sgd", "adam")
+PENALTY_PARAMETERS = ("l1_weight", "l1_bias", "l2_weight", "l2_bias")
+
+SHARED_PARAMETERS_DOC = """\
+    hidden_layer_sizes : array-like of int, default=(100,)
+        Number of units of each hidden layer. An empty tuple gives a model
+        with no hidden layer (a generalised linear model).
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation of the hidden layers.
+
+    solver : {'sgd', 'adam', 'lbfgs'}, default='adam'
+        The optimizer: stochastic gradient descent with momentum, Adam, or
+        full-batch L-BFGS (scipy's L-BFGS-B).
+
+    l1_weight : float or sequence of float, default=0.0
+        :math:`\\lambda_{1,W}`: strength of the penalty
+        :math:`\\lambda_{1,W} \\sum |W|` on the weights, with gradient
+        :math:`\\lambda_{1,W}\\,\\mathrm{sign}_+(W)` (+1 at zero). A float
+        applies to every layer; a sequence gives one non-negative value per
+        layer (``len(hidden_layer_sizes) + 1`` entries).
+
+    l1_bias : float or sequence of float, default=0.0
+        :math:`\\lambda_{1,b}`: the same L1 penalty on the biases.
+
+    l2_weight : float or sequence of float, default=0.0
+        :math:`\\lambda_{2,W}`: strength of :math:`\\lambda_{2,W} \\sum W^2`
+        on the weights, with gradient :math:`2 \\lambda_{2,W} W`. Unlike
+        scikit-learn's ``alpha`` there is no factor 1/2 and no division by the
+        batch size: ``alpha = 2 * batch_size * l2_weight`` is the equivalent.
+
+    l2_bias : float or sequence of float, default=0.0
+        :math:`\\lambda_{2,b}`: the same L2 penalty on the biases.
+
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size of the stochastic solvers; 'auto' is
+        ``min(200, n_samples)``. Ignored by 'lbfgs'.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule of 'sgd': constant, decaying as
+        ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the number of
+        samples seen, or divided by 5 whenever the loss stops improving.
+
+    learning_rate_init : float, default=0.001
+        Initial step size of 'sgd' and 'adam'.
+
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+
+    shuffle : bool, default=True
+        Whether to shuffle the samples at each epoch (stochastic solvers).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the shuffling and the early-stopping
+        split. An int makes ``fit`` repeatable bit for bit.
+
+    tol : float, default=1e-4
+        Improvement of the loss (or validation score) below which an epoch
+        counts as no improvement; for 'lbfgs', the gradient tolerance.
+
+    verbose : bool, default=False
+        Print one line per epoch: total loss, data loss, penalty and, with
+        early stopping, the validation score.
+
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution instead of a new
+        initialisation.
+
+    momentum : float, default=0.9
+        Momentum of 'sgd', in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with 'sgd'.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when
+        its score has not improved by ``tol`` for ``n_iter_no_change``
+        epochs; the weights with the best score are kept. Stochastic solvers
+        only.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+
+    beta_1 : float, default=0.9
+        Decay of Adam's first-moment estimate, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Decay of Adam's second-moment estimate, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement of more than ``tol`` after which
+        training stops (stochastic solvers).
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of 'lbfgs'."""
+
+SHARED_ATTRIBUTES_DOC = """\
+    coefs_ : list of ndarray of shape (fan_in, fan_out)
+        Weight matrix of each layer; a layer computes ``X @ W + b``.
+
+    intercepts_ : list of ndarray of shape (fan_out,)
+        Bias vector of each layer.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    n_iter_ : int
+        Number of epochs (stochastic solvers) or iterations (lbfgs) run, over
+        all calls for warm starts and ``partial_fit``.
+
+    t_ : int
+        Number of training samples seen by the solver (for lbfgs, the number
+        of loss evaluations times the number of samples).
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of output units.
+
+    out_activation_ : str
+        Output function: 'identity', 'logistic' or 'softmax'.
+
+    loss_ : float
+        Total loss (data loss plus penalty) at the end of training.
+
+    loss_curve_ : list of float
+        Total loss per epoch (lbfgs: per iteration), averaged over the epoch's
+        mini-batches weighted by their sample weights.
+
+    penalty_curve_ : list of float
+        The penalty part of each entry of ``loss_curve_``; the data loss is
+        the difference.
+
+    best_loss_ : float or None
+        Lowest entry of ``loss_curve_`` (stochastic solvers without early
+        stopping), else None.
+
+    validation_scores_ : list of float or None
+        Validation score per epoch with early stopping, else None.
+
+    best_validation_score_ : float or None
+        Best validation score with early stopping, else None."""
+
+
+def fill_shared_docs(cls):
+    """Insert the shared Parameters and Attributes sections into a docstring."""
+    cls.__doc__ = cls.__doc__.replace(
+        "    %(shared_parameters)s", SHARED_PARAMETERS_DOC
+    ).replace("    %(shared_attributes)s", SHARED_ATTRIBUTES_DOC)
+    return cls
+
+
+def per_layer_strengths(name, value, n_layers):
+    """Turn a penalty parameter into one non-negative float per layer.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for error messages.
+    value : float or sequence of float
+    n_layers : int
+        Number of weight layers, ``len(hidden_layer_sizes) + 1``.
+
+    Returns
+    -------
+    strengths : tuple of float of length n_layers
+
+    Raises
+    ------
+    ValueError
+        If a value is negative, NaN or infinite, or the sequence has the wrong
+        length.
+    """
+    values = np.atleast_1d(np.asarray(value, dtype=object))
+    expected = (
+        f"{name} must be a non-negative float or a sequence of {n_layers} "
+        f"non-negative floats (one per layer: len(hidden_layer_sizes) + 1)"
+    )
+    if values.ndim != 1 or (np.ndim(value) == 1 and len(values) != n_layers):
+        raise ValueError(f"{expected}; got {value!r}.")
+    try:
+        strengths = values.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{expected}; got {value!r}.") from None
+    if not np.all(np.isfinite(strengths)) or np.any(strengths < 0):
+        raise ValueError(f"{expected}; got {value!r}.")
+    if strengths.size == 1:
+        strengths = np.repeat(strengths, n_layers)
+    return tuple(float(strength) for strength in strengths)
+
+
+def _check_solver(estimator):
+    if estimator.solver not in STOCHASTIC_SOLVERS:
+        raise AttributeError(
+            f"partial_fit is only available for stochastic solvers "
+            f"{STOCHASTIC_SOLVERS}, not solver={estimator.solver!r}."
+        )
+    return True
+
+
+class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
+    """Shared base of :class:`~skreg.MLPRegularizedClassifier` and
+    :class:`~skreg.MLPRegularizedRegressor`. Not meant to be used directly.
+    """
+
+    _penalty_constraint = [Interval(Real, 0, None, closed="left"), "array-like"]
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(ACTIVATIONS) - {"softmax"})],
+        "solver": [StrOptions({"sgd", "adam", "lbfgs"})],
+        "l1_weight": _penalty_constraint,
+        "l1_bias": _penalty_constraint,
+        "l2_weight": _penalty_constraint,
+        "l2_bias": _penalty_constraint,
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        l1_weight=0.0,
+        l1_bias=0.0,
+        l2_weight=0.0,
+        l2_bias=0.0,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.l1_weight = l1_weight
+        self.l1_bias = l1_bias
+        self.l2_weight = l2_weight
+        self.l2_bias = l2_bias
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    # ------------------------------------------------------------------
+    # What the classifier and the regressor provide
+    # ------------------------------------------------------------------
+    @abstractmethod
+    def _prepare_targets(
+        self, X, y, sample_weight, *, first_call, incremental, classes
+    ):
+        """Validate the targets; return (y, Y, sample_weight, loss name).
+
+        ``y`` is the validated target (labels for the classifier), ``Y`` the
+        float matrix of shape (n_samples, n_outputs) the network fits, and
+        ``sample_weight`` the sample weights, class weights included.
+        """
+
+    @abstractmethod
+    def _validation_score(self, outputs, y, sample_weight):
+        """Score of the network's outputs on held-out targets (higher is better)."""
+
+    def _split_stratify(self, y):
+        """Targets to stratify the early-stopping split by, or None."""
+        return None
+
+    # ------------------------------------------------------------------
+    # Public API
+    # ------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data X and targets y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data; float32 input trains in float32.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples in the data loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit_keeping_state_on_error(
+            X, y, sample_weight, incremental=False, classes=None
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _partial_fit(self, X, y, sample_weight=None, classes=None):
+        return self._fit_keeping_state_on_error(
+            X, y, sample_weight, incremental=True, classes=classes
+        )
+
+    # ------------------------------------------------------------------
+    # Training
+    # ------------------------------------------------------------------
+    def _fit_keeping_state_on_error(self, X, y, sample_weight, *, incremental, classes):
+        saved_state = self.__dict__.copy()
+        try:
+            self._fit(X, y, sample_weight, incremental=incremental, classes=classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved_state)
+            raise
+        return self
+
+    def _fit(self, X, y, sample_weight, *, incremental, classes):
+        hidden_layer_sizes = self._hidden_layer_sizes()
+        fitted = hasattr(self, "coefs_")
+        first_call = not (incremental and fitted)
+        continue_training = fitted and (incremental or self.warm_start)
+
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=first_call,
+        )
+        if sp.issparse(X):
+            X = X.tocsr()
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+        y, Y, sample_weight, loss = self._prepare_targets(
+            X,
+            y,
+            sample_weight,
+            first_call=first_call,
+            incremental=incremental,
+            classes=classes,
+        )
+        if not np.any(sample_weight > 0):
+            raise ValueError(
+                "sample_weight is zero for every sample (after class_weight): "
+                "there is nothing to fit."
+            )
+
+        layer_sizes = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
+        penalty = self._penalty(layer_sizes)
+        if first_call or not hasattr(self, "_random_state"):
+            self._random_state = check_random_state(self.random_state)
+        random_state = self._random_state
+
+        network = Network(layer_sizes, self.activation, loss, X.dtype)
+        if continue_training:
+            network.set_parameters(self.coefs_, self.intercepts_)
+        else:
+            network.initialize(random_state)
+            self.n_iter_ = 0
+            self.t_ = 0
+            self.loss_curve_ = []
+            self.penalty_curve_ = []
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self._optimizer = None
+        self._prepare_progress(continue_training, incremental)
+
+        self.n_outputs_ = Y.shape[1]
+        self.n_layers_ = len(layer_sizes)
+        self.out_activation_ = OUTPUT_ACTIVATION[loss]
+
+        if self.solver == "lbfgs":
+            self._train_lbfgs(network, penalty, X, Y, sample_weight)
+        else:
+            self._train_stochastic(
+                network, penalty, X, y, Y, sample_weight, incremental=incremental
+            )
+        self.coefs_ = network.coefs
+        self.intercepts_ = network.intercepts
+
+    def _prepare_progress(self, continue_training, incremental):
+        """Set the stopping criterion's counters for this call."""
+        if not continue_training:
+            self._no_improvement_count = 0
+        if self.early_stopping and not incremental:
+            if self.validation_scores_ is None:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        elif not continue_training or self.best_loss_ is None:
+            self.best_loss_ = np.inf
+
+    def _hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, Integral):
+            sizes = [sizes]
+        sizes = list(sizes)
+        if not all(isinstance(size, Integral) and size > 0 for size in sizes):
+            raise ValueError(
+                "hidden_layer_sizes must contain only positive integers; "
+                f"got {self.hidden_layer_sizes!r}."
+            )
+        return [int(size) for size in sizes]
+
+    def _penalty(self, layer_sizes):
+        """The network's :class:`NetworkPenalty`, from the four lambdas."""
+        n_layers = len(layer_sizes) - 1
+        l1_weight, l1_bias, l2_weight, l2_bias = (
+            per_layer_strengths(name, getattr(self, name), n_layers)
+            for name in PENALTY_PARAMETERS
+        )
+        coef_slices, intercept_slices = parameter_slices(layer_sizes)
+        segments = [
+            PenaltySegment(part.start, part.stop, l1[layer], l2[layer])
+            for slices, l1, l2 in (
+                (coef_slices, l1_weight, l2_weight),
+                (intercept_slices, l1_bias, l2_bias),
+            )
+            for layer, part in enumerate(slices)
+        ]
+        return NetworkPenalty(segments, intercept_slices[-1].stop)
+
+    def _new_optimizer(self, network):
+        if self.solver == "sgd":
+            return SGDOptimizer(
+                network.params.size,
+                network.dtype,
+                self.learning_rate_init,
+                learning_rate=self.learning_rate,
+                momentum=self.momentum,
+                nesterov=self.nesterovs_momentum,
+                power_t=self.power_t,
+            )
+        return AdamOptimizer(
+            network.params.size,
+            network.dtype,
+            self.learning_rate_init,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+        )
+
+    def _resolve_batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(DEFAULT_BATCH_SIZE, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the number of "
+                f"samples ({n_samples}); using batches of {n_samples}.",
+                UserWarning,
+                stacklevel=6,
+            )
+        return min(self.batch_size, n_samples)
+
+    def _train_stochastic(
+        self, network, penalty, X, y, Y, sample_weight, *, incremental
+    ):
+        optimizer = self._optimizer
+        if (
+            not incremental
+            or optimizer is None
+            or optimizer.n_parameters != network.params.size
+            or optimizer.dtype != network.dtype
+        ):
+            optimizer = self._new_optimizer(network)
+        else:
+            # A copy, so that a failed partial_fit leaves the state untouched.
+            optimizer = copy.deepcopy(optimizer)
+
+        early_stopping = self.early_stopping and not incremental
+        if early_stopping:
+            (X, X_val, y, y_val, Y, _, sample_weight, sample_weight_val) = (
+                train_test_split(
+                    X,
+                    y,
+                    Y,
+                    sample_weight,
+                    random_state=self._random_state,
+                    test_size=self.validation_fraction,
+                    stratify=self._split_stratify(y),
+                )
+            )
+            if X.shape[0] == 0 or not np.any(sample_weight > 0):
+                raise ValueError(
+                    "early_stopping left no training sample with a positive "
+                    "weight; lower validation_fraction or add samples."
+                )
+
+        n_samples, n_features = X.shape
+        batch_size = self._resolve_batch_size(n_samples)
+        workspace = network.workspace(batch_size)
+        penalty_scratch = np.empty_like(network.params)
+        gather = self.shuffle and not sp.issparse(X)
+        if gather:
+            X_batch = np.empty((batch_size, n_features), dtype=X.dtype)
+        Y_batch = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
+        weight_batch = np.empty(batch_size, dtype=Y.dtype)
+        sample_weight = sample_weight.astype(Y.dtype, copy=False)
+        total_weight = float(sample_weight.sum())
+        indices = np.arange(n_samples)
+        best_params = network.params.copy() if early_stopping else None
+        loss_curve = list(self.loss_curve_)
+        penalty_curve = list(self.penalty_curve_)
+        validation_scores = (
+            list(self.validation_scores_)
+            if self.validation_scores_ is not None
+            else None
+        )
+
+        n_epochs = 1 if incremental else self.max_iter
+        for _ in range(n_epochs):
+            if self.shuffle:
+                self._random_state.shuffle(indices)
+            weighted_loss = weighted_penalty = 0.0
+            for batch in gen_batches(n_samples, batch_size):
+                if self.shuffle:
+                    rows = indices[batch]
+                    size = rows.size
+                    if gather:
+                        X_part = np.take(X, rows, axis=0, out=X_batch[:size])
+                    else:
+                        X_part = X[rows]
+                    Y_part = np.take(Y, rows, axis=0, out=Y_batch[:size])
+                    weights = np.take(sample_weight, rows, out=weight_batch[:size])
+                else:
+                    X_part, Y_part = X[batch], Y[batch]
+                    size = Y_part.shape[0]
+                    weights = weight_batch[:size]
+                    weights[...] = sample_weight[batch]
+                batch_weight = float(weights.sum())
+                if batch_weight == 0:
+                    continue
+                weights /= batch_weight
+                data_loss = network.loss_gradient(X_part, Y_part, weights, workspace)
+                penalty_value = penalty.value(network.params, penalty_scratch)
+                penalty.add_gradient(network.params, network.gradient, penalty_scratch)
+                optimizer.update(network.params, network.gradient)
+                weighted_loss += batch_weight * data_loss
+                weighted_penalty += batch_weight * penalty_value
+
+            epoch_penalty = weighted_penalty / total_weight
+            epoch_loss = weighted_loss / total_weight + epoch_penalty
+            self._check_finite(network, epoch_loss)
+            self.n_iter_ += 1
+            self.t_ += n_samples
+            loss_curve.append(epoch_loss)
+            penalty_curve.append(epoch_penalty)
+            optimizer.iteration_ends(self.t_)
+
+            message = f"Iteration {self.n_iter_}, loss = {epoch_loss:.8f}, "
+            message += f"data loss = {epoch_loss - epoch_penalty:.8f}, "
+            message += f"penalty = {epoch_penalty:.8f}"
+            if early_stopping:
+                outputs = self._outputs_of(network.coefs, network.intercepts, X_val)
+                score = self._validation_score(outputs, y_val, sample_weight_val)
+                validation_scores.append(score)
+                message += f", validation score = {score:.6f}"
+                improved = score >= self.best_validation_score_ + self.tol
+                if score > self.best_validation_score_:
+                    self.best_validation_score_ = score
+                    np.copyto(best_params, network.params)
+            else:
+                improved = epoch_loss <= self.best_loss_ - self.tol
+                self.best_loss_ = min(self.best_loss_, epoch_loss)
+            if self.verbose:
+                print(message)
+
+            self._no_improvement_count = (
+                0 if improved else self._no_improvement_count + 1
+            )
+            if self._no_improvement_count > self.n_iter_no_change:
+                measure = "Validation score" if early_stopping else "Training loss"
+                stop_message = (
+                    f"{measure} did not improve more than tol={self.tol:f} for "
+                    f"{self.n_iter_no_change} consecutive epochs."
+                )
+                if optimizer.trigger_stopping(stop_message, self.verbose):
+                    break
+                self._no_improvement_count = 0
+            if incremental:
+                break
+        else:
+            if not incremental:
+                warnings.warn(
+                    f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
+                    "reached and the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                    stacklevel=6,
+                )
+
+        if early_stopping:
+            np.copyto(network.params, best_params)
+            self.best_loss_ = None
+        self.loss_curve_ = loss_curve
+        self.penalty_curve_ = penalty_curve
+        self.validation_scores_ = validation_scores
+        self.loss_ = loss_curve[-1]
+        self._optimizer = optimizer
+
+    def _train_lbfgs(self, network, penalty, X, Y, sample_weight):
+        n_samples = X.shape[0]
+        weights = (sample_weight / sample_weight.sum()).astype(network.dtype)
+        workspace = network.workspace(n_samples)
+        scratch = np.empty_like(network.params)
+        last = {}
+
+        def objective(theta):
+            network.params[...] = theta
+            data_loss = network.loss_gradient(X, Y, weights, workspace)
+            last["penalty"] = penalty.value(network.params, scratch)
+            penalty.add_gradient(network.params, network.gradient, scratch)
+            last["loss"] = data_loss + last["penalty"]
+            return last["loss"], network.gradient.astype(np.float64)
+
+        loss_curve = list(self.loss_curve_)
+        penalty_curve = list(self.penalty_curve_)
+
+        def record_iteration(theta):
+            # L-BFGS-B calls back right after evaluating the accepted point.
+            loss_curve.append(last["loss"])
+            penalty_curve.append(last["penalty"])
+            if self.verbose:
+                print(
+                    f"Iteration {len(loss_curve)}, loss = {last['loss']:.8f}, "
+                    f"data loss = {last['loss'] - last['penalty']:.8f}, "
+                    f"penalty = {last['penalty']:.8f}"
+                )
+
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = scipy.optimize.minimize(
+                objective,
+                network.params.astype(np.float64),
+                method="L-BFGS-B",
+                jac=True,
+                callback=record_iteration,
+                options={
+                    "maxiter": self.max_iter,
+                    "maxfun": self.max_fun,
+                    "gtol": self.tol,
+                },
+            )
+        network.params[...] = result.x
+        self._check_finite(network, result.fun)
+        if result.status != 0:
+            warnings.warn(
+                f"lbfgs failed to converge after {result.nit} iterations "
+                f"(status={result.status}): {result.message}. Increase max_iter "
+                "or max_fun, or scale the data.",
+                ConvergenceWarning,
+                stacklevel=6,
+            )
+        self.n_iter_ += result.nit
+        self.t_ += result.nfev * n_samples
+        if not loss_curve or loss_curve[-1] != result.fun:
+            loss_curve.append(float(result.fun))
+            penalty_curve.append(penalty.value(network.params, scratch))
+        self.loss_curve_ = loss_curve
+        self.penalty_curve_ = penalty_curve
+        self.loss_ = float(result.fun)
+        self.best_loss_ = None
+
+    def _check_finite(self, network, loss):
+        if not np.isfinite(loss) or not np.all(np.isfinite(network.params)):
+            raise ValueError(
+                "Training diverged: the loss or the weights became infinite or "
+                f"NaN (solver={self.solver!r}, learning_rate_init="
+                f"{self.learning_rate_init}). The learning rate is likely too "
+                "large, or the inputs unscaled (try StandardScaler). The "
+                "previously fitted model, if any, is unchanged."
+            )
+
+    # ------------------------------------------------------------------
+    # Prediction
+    # ------------------------------------------------------------------
+    def _validate_for_predict(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=False,
+        )
+
+    def _logits(self, X):
+        """Output pre-activations for validated X, shape (n_samples, n_outputs)."""
+        return forward(X, self.coefs_, self.intercepts_, self.activation)[-1]
+
+    def _outputs_of(self, coefs, intercepts, X):
+        logits = forward(X, coefs, intercepts, self.activation)[-1]
+        ACTIVATIONS[self.out_activation_](logits)
+        return logits
+
+    def _outputs(self, X):
+        """Network outputs (after the output function) for validated X."""
+        return self._outputs_of(self.coefs_, self.intercepts_, X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -1,0 +1,273 @@
+"""MLPRegularizedClassifier: labels, class weights and probabilities."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+    type_of_target,
+)
+from sklearn.utils.validation import column_or_1d
+
+from ._base import BaseMLPRegularized, _check_solver, fill_shared_docs
+from ._functions import log_softmax
+
+
+@fill_shared_docs
+class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
+    """Multilayer perceptron classifier with L1 and L2 penalties on weights and biases.
+
+    It minimises, over each mini-batch :math:`B` (the whole data set for
+    'lbfgs'),
+
+    .. math::
+
+        \\frac{\\sum_{i \\in B} s_i \\ell_i}{\\sum_{i \\in B} s_i}
+        + \\lambda_{1,W} \\sum |W| + \\lambda_{1,b} \\sum |b|
+        + \\lambda_{2,W} \\sum W^2 + \\lambda_{2,b} \\sum b^2 ,
+
+    where :math:`\\ell_i` is the log-loss of sample :math:`i` (softmax output
+    for multiclass targets, one logistic unit for binary targets, independent
+    logistic units for multilabel indicator targets) and :math:`s_i` its
+    weight (``sample_weight`` times ``class_weight``).
+
+    Parameters
+    ----------
+    %(shared_parameters)s
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights multiplying the sample weights of each class: a dict
+        ``{label: weight}``, or 'balanced' for
+        ``n_samples / (n_classes * np.bincount(y))``. Not available as
+        'balanced' in ``partial_fit``, where the class frequencies are unknown.
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray
+        Class labels (for multilabel targets, the indicator columns).
+
+    %(shared_attributes)s
+
+    See Also
+    --------
+    MLPRegularizedRegressor : The regressor with the same penalties.
+    sklearn.neural_network.MLPClassifier : scikit-learn's MLP (L2 on weights only).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skreg import MLPRegularizedClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(
+    ...     X, y, stratify=y, random_state=0)
+    >>> model = make_pipeline(
+    ...     StandardScaler(),
+    ...     MLPRegularizedClassifier(hidden_layer_sizes=(16,), l1_weight=1e-4,
+    ...                              l2_weight=1e-3, max_iter=500,
+    ...                              random_state=0))
+    >>> model.fit(X_train, y_train).score(X_test, y_test) > 0.9
+    True
+    >>> model[-1].predict_proba(X_test[:2]).shape
+    (2, 3)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMLPRegularized._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        l1_weight=0.0,
+        l1_bias=0.0,
+        l2_weight=0.0,
+        l2_bias=0.0,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        class_weight=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            l1_weight=l1_weight,
+            l1_bias=l1_bias,
+            l2_weight=l2_weight,
+            l2_bias=l2_bias,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+        self.class_weight = class_weight
+
+    def _prepare_targets(
+        self, X, y, sample_weight, *, first_call, incremental, classes
+    ):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if incremental:
+            # Raises when classes are missing on the first call or changed later.
+            first_call = _check_partial_fit_first_call(self, classes) or first_call
+        if first_call:
+            binarizer = LabelBinarizer()
+            binarizer.fit(y if classes is None else classes)
+            self._label_binarizer = binarizer
+            self.classes_ = binarizer.classes_
+        elif type_of_target(y) != "multilabel-indicator":
+            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            if unseen.size:
+                raise ValueError(
+                    f"y has labels {unseen.tolist()} that are not among the "
+                    f"classes {self.classes_.tolist()} given at the first call "
+                    "to partial_fit."
+                )
+        Y = self._label_binarizer.transform(y).astype(X.dtype, copy=False)
+
+        if self.class_weight is not None:
+            if incremental and self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' is not supported by partial_fit, "
+                    "which sees one batch at a time: pass a dict computed with "
+                    "sklearn.utils.class_weight.compute_class_weight on a "
+                    "representative sample of y."
+                )
+            sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
+        loss = (
+            "log_loss"
+            if self._label_binarizer.y_type_ == "multiclass"
+            else ("binary_log_loss")
+        )
+        return y, Y, sample_weight, loss
+
+    def _split_stratify(self, y):
+        return (
+            y if self._label_binarizer.y_type_ == "multiclass" or y.ndim == 1 else None
+        )
+
+    def _validation_score(self, outputs, y, sample_weight):
+        return accuracy_score(y, self._decode(outputs), sample_weight=sample_weight)
+
+    def _decode(self, outputs):
+        if self.n_outputs_ == 1:
+            outputs = outputs.ravel()
+        return self._label_binarizer.inverse_transform(outputs)
+
+    @available_if(_check_solver)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that will ever appear; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y, sample_weight=sample_weight, classes=classes)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        return self._decode(self._outputs(self._validate_for_predict(X)))
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to one, except for multilabel targets, where each column
+            is the probability of its label.
+        """
+        proba = self._outputs(self._validate_for_predict(X))
+        if self.n_outputs_ == 1 and self._label_binarizer.y_type_ == "binary":
+            return np.hstack([1 - proba, proba])
+        return proba
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities, computed from the logits.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        logits = self._logits(self._validate_for_predict(X))
+        if self.out_activation_ == "softmax":
+            return log_softmax(logits)
+        # log(sigmoid(z)) = -log(1 + exp(-z)) and log(1 - sigmoid(z)) = -log(1 + exp(z))
+        log_positive = -np.logaddexp(0, -logits)
+        if self.n_outputs_ == 1 and self._label_binarizer.y_type_ == "binary":
+            return np.hstack([-np.logaddexp(0, logits), log_positive])
+        return log_positive
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

@@ -1,0 +1,224 @@
+"""Activations, their derivatives, and the output losses, as name -> function tables.
+
+Every function works in place on preallocated arrays, so that a training step
+allocates nothing of the size of a batch.
+
+* ``ACTIVATIONS[name](Z)`` overwrites the pre-activations ``Z`` with
+  :math:`f(Z)`.
+* ``DERIVATIVES[name](A, delta)`` multiplies ``delta`` by :math:`f'(Z)`,
+  written in terms of the activation output :math:`A = f(Z)` (which is what
+  the forward pass keeps). It overwrites ``A``, which the backward pass no
+  longer needs, so that no scratch buffer is required.
+* ``LOSSES[name](Z, Y, sample_weight)`` takes the output layer's
+  *pre-activations* (logits) ``Z``, returns the weighted mean loss and
+  overwrites ``Z`` with :math:`\\partial \\text{loss} / \\partial Z`. Each loss
+  is fused with its canonical output function (identity, logistic, softmax),
+  so that the gradient reduces to the residual
+  :math:`s_i (\\hat{y}_i - y_i) / \\sum_j s_j` and the log-losses are computed
+  from the logits without overflow.
+"""
+
+import numpy as np
+from scipy.special import expit, logsumexp
+
+
+def identity(Z):
+    """:math:`f(z) = z`; leaves ``Z`` unchanged."""
+
+
+def logistic(Z):
+    """:math:`f(z) = 1 / (1 + e^{-z})`, in place."""
+    expit(Z, out=Z)
+
+
+def tanh(Z):
+    """:math:`f(z) = \\tanh z`, in place."""
+    np.tanh(Z, out=Z)
+
+
+def relu(Z):
+    """:math:`f(z) = \\max(z, 0)`, in place."""
+    np.maximum(Z, 0, out=Z)
+
+
+def softmax(Z):
+    """:math:`f(z)_k = e^{z_k} / \\sum_j e^{z_j}` over each row, in place."""
+    Z -= Z.max(axis=1, keepdims=True)
+    np.exp(Z, out=Z)
+    Z /= Z.sum(axis=1, keepdims=True)
+
+
+ACTIVATIONS = {
+    "identity": identity,
+    "logistic": logistic,
+    "tanh": tanh,
+    "relu": relu,
+    "softmax": softmax,
+}
+
+
+def identity_derivative(A, delta):
+    """:math:`f'(z) = 1`; leaves ``delta`` unchanged."""
+
+
+def logistic_derivative(A, delta):
+    """:math:`f'(z) = a (1 - a)`; ``delta *= A * (1 - A)``, overwriting ``A``."""
+    delta *= A
+    np.subtract(1, A, out=A)
+    delta *= A
+
+
+def tanh_derivative(A, delta):
+    """:math:`f'(z) = 1 - a^2`; ``delta *= 1 - A ** 2``, overwriting ``A``."""
+    np.square(A, out=A)
+    np.subtract(1, A, out=A)
+    delta *= A
+
+
+def relu_derivative(A, delta):
+    """:math:`f'(z) = [z > 0]`; ``delta *= A > 0``, overwriting ``A``."""
+    # A = max(Z, 0) >= 0, so sign(A) is exactly the indicator of z > 0.
+    np.sign(A, out=A)
+    delta *= A
+
+
+DERIVATIVES = {
+    "identity": identity_derivative,
+    "logistic": logistic_derivative,
+    "tanh": tanh_derivative,
+    "relu": relu_derivative,
+}
+
+
+def squared_error(Z, Y, sample_weight):
+    """Half the squared error averaged over outputs, weighted mean over samples.
+
+    .. math::
+
+        \\text{loss} = \\sum_i w_i \\frac{1}{2K} \\sum_k (z_{ik} - y_{ik})^2,
+        \\qquad
+        \\frac{\\partial\\,\\text{loss}}{\\partial z_{ik}}
+        = \\frac{w_i}{K} (z_{ik} - y_{ik}),
+
+    with :math:`w_i = s_i / \\sum_j s_j` and :math:`K` outputs (identity
+    output function).
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_outputs)
+        Output pre-activations; overwritten with the loss gradient.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets.
+    sample_weight : ndarray of shape (n_samples,)
+        Normalized sample weights :math:`w_i`, summing to one.
+
+    Returns
+    -------
+    loss : float
+    """
+    n_outputs = Z.shape[1]
+    Z -= Y
+    loss = np.einsum("ik,ik,i->", Z, Z, sample_weight) / (2 * n_outputs)
+    Z *= sample_weight[:, np.newaxis]
+    Z /= n_outputs
+    return float(loss)
+
+
+def log_loss(Z, Y, sample_weight):
+    """Multiclass log-loss of a softmax output, weighted mean over samples.
+
+    .. math::
+
+        \\text{loss} = \\sum_i w_i \\Big(\\log \\sum_k e^{z_{ik}}
+                       - \\sum_k y_{ik} z_{ik}\\Big),
+        \\qquad
+        \\frac{\\partial\\,\\text{loss}}{\\partial z_{ik}}
+        = w_i (p_{ik} - y_{ik}),
+
+    for one-hot rows :math:`y_i`, with :math:`p_i = \\operatorname{softmax}(z_i)`.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_classes)
+        Logits; overwritten with the loss gradient.
+    Y : ndarray of shape (n_samples, n_classes)
+        One-hot targets.
+    sample_weight : ndarray of shape (n_samples,)
+        Normalized sample weights :math:`w_i`, summing to one.
+
+    Returns
+    -------
+    loss : float
+    """
+    Z -= Z.max(axis=1, keepdims=True)
+    target_logit = np.einsum("ik,ik->i", Y, Z)
+    np.exp(Z, out=Z)
+    normalizer = Z.sum(axis=1)
+    Z /= normalizer[:, np.newaxis]
+    loss = np.dot(sample_weight, np.log(normalizer) - target_logit)
+    Z -= Y
+    Z *= sample_weight[:, np.newaxis]
+    return float(loss)
+
+
+def binary_log_loss(Z, Y, sample_weight):
+    """Log-loss of independent logistic outputs, summed over outputs.
+
+    Used for binary targets (one output) and multilabel indicator targets.
+
+    .. math::
+
+        \\text{loss} = \\sum_i w_i \\sum_k \\big(\\log(1 + e^{z_{ik}})
+                       - y_{ik} z_{ik}\\big),
+        \\qquad
+        \\frac{\\partial\\,\\text{loss}}{\\partial z_{ik}}
+        = w_i (\\sigma(z_{ik}) - y_{ik}).
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_outputs)
+        Logits; overwritten with the loss gradient.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets in {0, 1}.
+    sample_weight : ndarray of shape (n_samples,)
+        Normalized sample weights :math:`w_i`, summing to one.
+
+    Returns
+    -------
+    loss : float
+    """
+    per_unit = np.logaddexp(0, Z)
+    per_unit -= Y * Z
+    loss = np.dot(sample_weight, per_unit.sum(axis=1))
+    expit(Z, out=Z)
+    Z -= Y
+    Z *= sample_weight[:, np.newaxis]
+    return float(loss)
+
+
+LOSSES = {
+    "squared_error": squared_error,
+    "log_loss": log_loss,
+    "binary_log_loss": binary_log_loss,
+}
+
+#: The output function each loss is fused with.
+OUTPUT_ACTIVATION = {
+    "squared_error": "identity",
+    "log_loss": "softmax",
+    "binary_log_loss": "logistic",
+}
+
+
+def log_softmax(Z):
+    """Row-wise :math:`\\log \\operatorname{softmax}(z)`, computed stably.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_classes)
+
+    Returns
+    -------
+    log_proba : ndarray of shape (n_samples, n_classes)
+    """
+    return Z - logsumexp(Z, axis=1, keepdims=True)

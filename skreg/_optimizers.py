@@ -1,0 +1,246 @@
+"""Stochastic optimizers: in-place updates over the flat parameter buffer.
+
+Each optimizer keeps its state in flat arrays with the parameter buffer's
+layout (see :mod:`skreg._network`), so one update is a handful of vectorised
+operations over the whole network, with no allocation: intermediate results
+go to a scratch buffer that is allocated once (and left out of pickles).
+"""
+
+import numpy as np
+
+#: The adaptive schedule divides the learning rate by this factor each time
+#: the loss stops improving...
+ADAPTIVE_DIVISOR = 5.0
+#: ...until it falls below this value; then training stops.
+ADAPTIVE_MIN_LEARNING_RATE = 1e-6
+
+
+class _Optimizer:
+    """Shared bookkeeping: the learning rate and the scratch buffer."""
+
+    def __init__(self, n_parameters, dtype, learning_rate_init):
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = float(learning_rate_init)
+        self.dtype = np.dtype(dtype)
+        self.n_parameters = n_parameters
+        self._scratch = None
+
+    @property
+    def scratch(self):
+        if self._scratch is None:
+            self._scratch = np.empty(self.n_parameters, dtype=self.dtype)
+        return self._scratch
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_scratch"] = None
+        return state
+
+    def iteration_ends(self, time_step):
+        """Hook called after each epoch with the number of samples seen."""
+
+    def trigger_stopping(self, message, verbose):
+        """Decide whether to stop when the loss stops improving.
+
+        Parameters
+        ----------
+        message : str
+            Why training would stop; printed when ``verbose``.
+        verbose : bool
+
+        Returns
+        -------
+        stop : bool
+        """
+        if verbose:
+            print(message + " Stopping.")
+        return True
+
+
+class SGDOptimizer(_Optimizer):
+    """Stochastic gradient descent with momentum.
+
+    With velocity :math:`v`, momentum :math:`\\mu` and learning rate
+    :math:`\\eta`, one step on the gradient :math:`g` is
+
+    .. math::
+
+        v \\leftarrow \\mu v - \\eta g, \\qquad
+        \\theta \\leftarrow \\theta + v \\quad\\text{or, with Nesterov's
+        momentum,}\\quad \\theta \\leftarrow \\theta + \\mu v - \\eta g .
+
+    Parameters
+    ----------
+    n_parameters : int
+    dtype : numpy dtype
+    learning_rate_init : float
+        :math:`\\eta_0`.
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        'invscaling' sets :math:`\\eta = \\eta_0 / (t + 1)^{p}` after each
+        epoch, :math:`t` being the number of samples seen and :math:`p`
+        ``power_t``; 'adaptive' divides :math:`\\eta` by 5 each time the loss
+        stops improving, until it falls below 1e-6.
+    momentum : float, default=0.9
+    nesterov : bool, default=True
+    power_t : float, default=0.5
+
+    Attributes
+    ----------
+    velocity : ndarray of shape (n_parameters,)
+    learning_rate : float
+        The current :math:`\\eta`.
+    """
+
+    def __init__(
+        self,
+        n_parameters,
+        dtype,
+        learning_rate_init,
+        learning_rate="constant",
+        momentum=0.9,
+        nesterov=True,
+        power_t=0.5,
+    ):
+        super().__init__(n_parameters, dtype, learning_rate_init)
+        self.schedule = learning_rate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.power_t = power_t
+        self.velocity = np.zeros(n_parameters, dtype=self.dtype)
+
+    def update(self, params, gradient):
+        """Take one step in place.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_parameters,)
+            Updated in place.
+        gradient : ndarray of shape (n_parameters,)
+        """
+        scaled_gradient = np.multiply(gradient, self.learning_rate, out=self.scratch)
+        self.velocity *= self.momentum
+        self.velocity -= scaled_gradient
+        if self.nesterov:
+            params -= scaled_gradient
+            scaled_velocity = np.multiply(
+                self.velocity, self.momentum, out=self.scratch
+            )
+            params += scaled_velocity
+        else:
+            params += self.velocity
+
+    def step_size(self):
+        """The step taken along the gradient, :math:`\\eta` (a scalar)."""
+        return self.learning_rate
+
+    def iteration_ends(self, time_step):
+        if self.schedule == "invscaling":
+            self.learning_rate = float(
+                self.learning_rate_init / (time_step + 1) ** self.power_t
+            )
+
+    def trigger_stopping(self, message, verbose):
+        if self.schedule != "adaptive":
+            return super().trigger_stopping(message, verbose)
+        if self.learning_rate <= ADAPTIVE_MIN_LEARNING_RATE:
+            if verbose:
+                print(message + " Learning rate too small. Stopping.")
+            return True
+        self.learning_rate /= ADAPTIVE_DIVISOR
+        if verbose:
+            print(message + f" Setting learning rate to {self.learning_rate:f}")
+        return False
+
+
+class AdamOptimizer(_Optimizer):
+    """Adam (Kingma & Ba, 2014).
+
+    At step :math:`t`, on the gradient :math:`g`:
+
+    .. math::
+
+        m \\leftarrow \\beta_1 m + (1 - \\beta_1) g, \\qquad
+        v \\leftarrow \\beta_2 v + (1 - \\beta_2) g^2,
+
+        \\eta_t = \\eta_0 \\frac{\\sqrt{1 - \\beta_2^t}}{1 - \\beta_1^t}, \\qquad
+        \\theta \\leftarrow \\theta - \\eta_t \\frac{m}{\\sqrt{v} + \\epsilon}.
+
+    Parameters
+    ----------
+    n_parameters : int
+    dtype : numpy dtype
+    learning_rate_init : float
+        :math:`\\eta_0`.
+    beta_1, beta_2 : float
+    epsilon : float
+
+    Attributes
+    ----------
+    t : int
+        Number of steps taken.
+    first_moment, second_moment : ndarray of shape (n_parameters,)
+        :math:`m` and :math:`v`.
+    learning_rate : float
+        :math:`\\eta_t` of the last step.
+    """
+
+    def __init__(
+        self,
+        n_parameters,
+        dtype,
+        learning_rate_init,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+    ):
+        super().__init__(n_parameters, dtype, learning_rate_init)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.t = 0
+        self.first_moment = np.zeros(n_parameters, dtype=self.dtype)
+        self.second_moment = np.zeros(n_parameters, dtype=self.dtype)
+
+    def update(self, params, gradient):
+        """Take one step in place.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_parameters,)
+            Updated in place.
+        gradient : ndarray of shape (n_parameters,)
+        """
+        self.t += 1
+        scratch = self.scratch
+        self.first_moment *= self.beta_1
+        self.first_moment += np.multiply(gradient, 1 - self.beta_1, out=scratch)
+        self.second_moment *= self.beta_2
+        np.square(gradient, out=scratch)
+        scratch *= 1 - self.beta_2
+        self.second_moment += scratch
+        # A Python float keeps float32 arithmetic in float32.
+        self.learning_rate = float(
+            self.learning_rate_init
+            * np.sqrt(1 - self.beta_2**self.t)
+            / (1 - self.beta_1**self.t)
+        )
+        step = self.step_size(out=scratch)
+        step *= self.first_moment
+        params -= step
+
+    def step_size(self, out=None):
+        """The per-coordinate step :math:`\\eta_t / (\\sqrt{v} + \\epsilon)`.
+
+        Parameters
+        ----------
+        out : ndarray of shape (n_parameters,), default=None
+            Where to write it; a new array when None.
+
+        Returns
+        -------
+        step : ndarray of shape (n_parameters,)
+        """
+        step = np.sqrt(self.second_moment, out=out)
+        step += self.epsilon
+        np.divide(self.learning_rate, step, out=step)
+        return step

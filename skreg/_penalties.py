@@ -1,0 +1,266 @@
+"""The four penalty terms: their value, their gradient and their proximal step.
+
+skreg regularizes a network with parameters :math:`\\theta = (W_1, b_1, \\dots,
+W_L, b_L)` by
+
+.. math::
+
+    \\Omega(\\theta) = \\sum_{l=1}^{L} \\lambda^{(l)}_{1,W} \\sum |W_l|
+                     + \\lambda^{(l)}_{1,b} \\sum |b_l|
+                     + \\lambda^{(l)}_{2,W} \\sum W_l^2
+                     + \\lambda^{(l)}_{2,b} \\sum b_l^2 ,
+
+the plain sum over every weight and bias: no factor 1/2 and no division by
+the number of samples. Its gradient is the derived one,
+
+.. math::
+
+    \\frac{\\partial}{\\partial w} \\lambda_1 |w| = \\lambda_1 \\,
+    \\operatorname{sign}_+(w), \\qquad
+    \\frac{\\partial}{\\partial w} \\lambda_2 w^2 = 2 \\lambda_2 w,
+
+where :math:`\\operatorname{sign}_+(w) = +1` if :math:`w \\ge 0` and
+:math:`-1` otherwise (the derivation takes +1 at :math:`w = 0`).
+
+The network keeps all its parameters in one flat buffer (see
+:mod:`skreg._network`), so a penalty acts on contiguous *segments* of that
+buffer, each with its own pair of strengths. :class:`L1` and :class:`L2` are
+the two terms, each a few lines of arithmetic on one segment;
+:class:`NetworkPenalty` adds them up over the segments.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class L1:
+    """The L1 term :math:`\\lambda \\sum_j |\\theta_j|` on one segment."""
+
+    @staticmethod
+    def value(theta, strength, scratch):
+        """Return :math:`\\lambda \\sum_j |\\theta_j|`.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n,)
+            The parameters of the segment.
+        strength : float
+            The lambda of the segment.
+        scratch : ndarray of shape (n,)
+            Work space, overwritten.
+
+        Returns
+        -------
+        value : float
+        """
+        return strength * float(np.abs(theta, out=scratch).sum())
+
+    @staticmethod
+    def add_gradient(theta, strength, gradient, scratch):
+        """Add :math:`\\lambda \\operatorname{sign}_+(\\theta)` to ``gradient``.
+
+        ``sign_+`` is +1 for :math:`\\theta \\ge 0` (zero included, negative
+        zero too) and -1 below zero.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n,)
+        strength : float
+        gradient : ndarray of shape (n,)
+            Updated in place.
+        scratch : ndarray of shape (n,)
+            Work space, overwritten.
+        """
+        # theta + 0.0 turns -0.0 into +0.0, so copysign gives +strength at zero.
+        np.add(theta, 0.0, out=scratch)
+        np.copysign(strength, scratch, out=scratch)
+        gradient += scratch
+
+    @staticmethod
+    def prox(theta, threshold, scratch):
+        """Apply the proximal operator of ``threshold * |.|`` in place.
+
+        This is soft thresholding,
+        :math:`\\theta \\leftarrow \\operatorname{sign}(\\theta)
+        \\max(|\\theta| - \\tau, 0)`: a coordinate that the step would move
+        across zero lands exactly on zero.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n,)
+            Updated in place.
+        threshold : float or ndarray of shape (n,)
+            :math:`\\tau`, the step size times lambda (per coordinate for
+            optimizers with per-coordinate steps).
+        scratch : ndarray of shape (n,)
+            Work space, overwritten.
+        """
+        np.abs(theta, out=scratch)
+        scratch -= threshold
+        np.maximum(scratch, 0.0, out=scratch)
+        # copysign keeps the sign of theta; +0.0 makes the zeros positive.
+        np.copysign(scratch, theta, out=theta)
+        theta += 0.0
+
+
+class L2:
+    """The L2 term :math:`\\lambda \\sum_j \\theta_j^2` on one segment."""
+
+    @staticmethod
+    def value(theta, strength, scratch):
+        """Return :math:`\\lambda \\sum_j \\theta_j^2`.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n,)
+        strength : float
+        scratch : ndarray of shape (n,)
+            Unused; present so that both terms share one interface.
+
+        Returns
+        -------
+        value : float
+        """
+        return strength * float(np.dot(theta, theta))
+
+    @staticmethod
+    def add_gradient(theta, strength, gradient, scratch):
+        """Add :math:`2 \\lambda \\theta` to ``gradient``.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n,)
+        strength : float
+        gradient : ndarray of shape (n,)
+            Updated in place.
+        scratch : ndarray of shape (n,)
+            Work space, overwritten.
+        """
+        np.multiply(theta, 2.0 * strength, out=scratch)
+        gradient += scratch
+
+
+@dataclass(frozen=True)
+class PenaltySegment:
+    """A contiguous slice of the parameter buffer and its two strengths.
+
+    Attributes
+    ----------
+    start, stop : int
+        The slice ``theta[start:stop]`` of the flat parameter buffer.
+    l1 : float
+        Lambda of the L1 term on this slice.
+    l2 : float
+        Lambda of the L2 term on this slice.
+    """
+
+    start: int
+    stop: int
+    l1: float
+    l2: float
+
+
+class NetworkPenalty:
+    """The whole penalty :math:`\\Omega(\\theta)` over a flat parameter buffer.
+
+    Parameters
+    ----------
+    segments : list of PenaltySegment
+        The penalized slices. Slices with both strengths zero are dropped and
+        neighbours with equal strengths merged, so the usual case (one lambda
+        for all weights, one for all biases) costs two vectorised passes.
+    size : int
+        Length of the parameter buffer.
+    """
+
+    def __init__(self, segments, size):
+        merged = []
+        for segment in sorted(segments, key=lambda s: s.start):
+            if segment.stop <= segment.start or (segment.l1 == 0 and segment.l2 == 0):
+                continue
+            last = merged[-1] if merged else None
+            if (
+                last is not None
+                and last.stop == segment.start
+                and (last.l1, last.l2) == (segment.l1, segment.l2)
+            ):
+                merged[-1] = PenaltySegment(last.start, segment.stop, last.l1, last.l2)
+            else:
+                merged.append(segment)
+        self.segments = merged
+        self.size = size
+
+    @property
+    def has_l1(self):
+        """Whether any segment has an L1 term."""
+        return any(segment.l1 > 0 for segment in self.segments)
+
+    def value(self, theta, scratch):
+        """Return :math:`\\Omega(\\theta)`.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (size,)
+            The flat parameter buffer.
+        scratch : ndarray of shape (size,)
+            Work space, overwritten.
+
+        Returns
+        -------
+        value : float
+        """
+        total = 0.0
+        for seg in self.segments:
+            part, work = theta[seg.start : seg.stop], scratch[seg.start : seg.stop]
+            if seg.l1:
+                total += L1.value(part, seg.l1, work)
+            if seg.l2:
+                total += L2.value(part, seg.l2, work)
+        return total
+
+    def add_gradient(self, theta, gradient, scratch, include_l1=True):
+        """Add :math:`\\nabla \\Omega(\\theta)` to ``gradient`` in place.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (size,)
+        gradient : ndarray of shape (size,)
+            Updated in place.
+        scratch : ndarray of shape (size,)
+            Work space, overwritten.
+        include_l1 : bool, default=True
+            False leaves out the L1 terms, for solvers that handle them by
+            their proximal operator instead.
+        """
+        for seg in self.segments:
+            part, work = theta[seg.start : seg.stop], scratch[seg.start : seg.stop]
+            grad = gradient[seg.start : seg.stop]
+            if seg.l1 and include_l1:
+                L1.add_gradient(part, seg.l1, grad, work)
+            if seg.l2:
+                L2.add_gradient(part, seg.l2, grad, work)
+
+    def prox_l1(self, theta, step, scratch):
+        """Soft-threshold each L1-penalized slice by ``step * l1`` in place.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (size,)
+            Updated in place.
+        step : float or ndarray of shape (size,)
+            The optimizer's step size, scalar or per coordinate.
+        scratch : ndarray of shape (size,)
+            Work space, overwritten.
+        """
+        per_coordinate = np.ndim(step) > 0
+        for seg in self.segments:
+            if not seg.l1:
+                continue
+            part = theta[seg.start : seg.stop]
+            work = scratch[seg.start : seg.stop]
+            if per_coordinate:
+                threshold = step[seg.start : seg.stop] * seg.l1
+            else:
+                threshold = step * seg.l1
+            L1.prox(part, threshold, work)

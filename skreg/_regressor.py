@@ -1,0 +1,159 @@
+"""MLPRegularizedRegressor."""
+
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils.metaestimators import available_if
+
+from ._base import BaseMLPRegularized, _check_solver, fill_shared_docs
+
+
+@fill_shared_docs
+class MLPRegularizedRegressor(RegressorMixin, BaseMLPRegularized):
+    """Multilayer perceptron regressor with L1 and L2 penalties on weights and biases.
+
+    It minimises, over each mini-batch :math:`B` (the whole data set for
+    'lbfgs'),
+
+    .. math::
+
+        \\frac{\\sum_{i \\in B} s_i \\ell_i}{\\sum_{i \\in B} s_i}
+        + \\lambda_{1,W} \\sum |W| + \\lambda_{1,b} \\sum |b|
+        + \\lambda_{2,W} \\sum W^2 + \\lambda_{2,b} \\sum b^2 ,
+
+    with :math:`\\ell_i = \\frac{1}{2K} \\sum_{k=1}^{K} (\\hat{y}_{ik} -
+    y_{ik})^2` half the squared error averaged over the :math:`K` outputs (as
+    scikit-learn's MLPRegressor) and :math:`s_i` the sample weights. The
+    output layer is linear.
+
+    Parameters
+    ----------
+    %(shared_parameters)s
+
+    Attributes
+    ----------
+    %(shared_attributes)s
+
+    See Also
+    --------
+    MLPRegularizedClassifier : The classifier with the same penalties.
+    sklearn.neural_network.MLPRegressor : scikit-learn's MLP (L2 on weights only).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skreg import MLPRegularizedRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 5))
+    >>> y = X @ np.array([1.5, -2.0, 0.0, 0.0, 0.5])
+    >>> model = MLPRegularizedRegressor(hidden_layer_sizes=(), solver="lbfgs",
+    ...                                 l2_weight=1e-4).fit(X, y)
+    >>> np.round(model.coefs_[0].ravel(), 2)
+    array([ 1.5, -2. ,  0. ,  0. ,  0.5])
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        l1_weight=0.0,
+        l1_bias=0.0,
+        l2_weight=0.0,
+        l2_bias=0.0,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            l1_weight=l1_weight,
+            l1_bias=l1_bias,
+            l2_weight=l2_weight,
+            l2_bias=l2_bias,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+
+    def _prepare_targets(
+        self, X, y, sample_weight, *, first_call, incremental, classes
+    ):
+        y = y.astype(X.dtype, copy=False)
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        return y, Y, sample_weight, "squared_error"
+
+    def _validation_score(self, outputs, y, sample_weight):
+        if y.ndim == 1:
+            outputs = outputs.ravel()
+        return r2_score(y, outputs, sample_weight=sample_weight)
+
+    @available_if(_check_solver)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y, sample_weight=sample_weight)
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            One-dimensional when the model has a single output.
+        """
+        outputs = self._outputs(self._validate_for_predict(X))
+        return outputs.ravel() if self.n_outputs_ == 1 else outputs
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
