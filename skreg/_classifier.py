@@ -1,6 +1,7 @@
 """MLPRegularizedClassifier: labels, class weights and probabilities."""
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
@@ -15,7 +16,7 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMLPRegularized, _check_solver, fill_shared_docs
-from ._functions import log_softmax
+from ._functions import ACTIVATIONS, log_softmax
 
 
 @fill_shared_docs
@@ -193,6 +194,9 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
     def _validation_score(self, outputs, y, sample_weight):
         return accuracy_score(y, self._decode(outputs), sample_weight=sample_weight)
 
+    def _is_binary(self):
+        return self._label_binarizer.y_type_ == "binary"
+
     def _decode(self, outputs):
         if self.n_outputs_ == 1:
             outputs = outputs.ravel()
@@ -242,10 +246,12 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
             Rows sum to one, except for multilabel targets, where each column
             is the probability of its label.
         """
-        proba = self._outputs(self._validate_for_predict(X))
-        if self.n_outputs_ == 1 and self._label_binarizer.y_type_ == "binary":
-            return np.hstack([1 - proba, proba])
-        return proba
+        logits = self._logits(self._validate_for_predict(X))
+        if self._is_binary():
+            # expit(-z) rather than 1 - expit(z): no cancellation for large z.
+            return np.hstack([expit(-logits), expit(logits)])
+        ACTIVATIONS[self.out_activation_](logits)
+        return logits
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities, computed from the logits.
@@ -263,7 +269,7 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
             return log_softmax(logits)
         # log(sigmoid(z)) = -log(1 + exp(-z)) and log(1 - sigmoid(z)) = -log(1 + exp(z))
         log_positive = -np.logaddexp(0, -logits)
-        if self.n_outputs_ == 1 and self._label_binarizer.y_type_ == "binary":
+        if self._is_binary():
             return np.hstack([-np.logaddexp(0, logits), log_positive])
         return log_positive
 
