@@ -34,11 +34,15 @@ from sklearn.utils.validation import (
 from ._functions import ACTIVATIONS, OUTPUT_ACTIVATION
 from ._network import Network, forward, parameter_slices
 from ._optimizers import AdamOptimizer, SGDOptimizer
-from ._penalties import NetworkPenalty, PenaltySegment
+from ._penalties import NetworkPenalty, PenaltySegment, SplitL1
+from ._sparsity import input_importances, layer_sparsity
 
 #: 'auto' batch size: min(DEFAULT_BATCH_SIZE, n_samples).
 DEFAULT_BATCH_SIZE = 200
 STOCHASTIC_SOLVERS = ("sgd", "adam")
+#: L-BFGS-B's relative-decrease tolerance with l1_method='proximal': small
+#: enough that ``tol`` (the projected gradient) decides when to stop.
+SPLIT_LBFGS_FTOL = 64 * np.finfo(np.float64).eps
 PENALTY_PARAMETERS = ("l1_weight", "l1_bias", "l2_weight", "l2_bias")
 
 SHARED_PARAMETERS_DOC = """\
@@ -71,6 +75,33 @@ SHARED_PARAMETERS_DOC = """\
 
     l2_bias : float or sequence of float, default=0.0
         :math:`\\lambda_{2,b}`: the same L2 penalty on the biases.
+
+    l1_method : {'subgradient', 'proximal'}, default='subgradient'
+        How the L1 terms are minimised.
+
+        - 'subgradient' adds their derived gradient
+          :math:`\\lambda_1\\,\\mathrm{sign}_+(w)` to the loss's gradient, as
+          any other term. Weights shrink toward zero but keep oscillating
+          around it: they end small, never exactly zero.
+        - 'proximal' treats the non-smooth L1 terms exactly. 'sgd' and 'adam'
+          step on the rest of the loss (data loss and L2 terms), then
+          soft-threshold every L1-penalized weight and bias toward zero by its
+          step size times its lambda (for 'sgd' the learning rate divided by
+          ``1 - momentum``, the step its momentum settles to; for 'adam' the
+          per-coordinate step :math:`\\eta_t / (\\sqrt{v} + \\epsilon)`); one
+          that would cross zero lands exactly on it. 'lbfgs' writes each
+          penalized parameter as the difference of two non-negative parts and
+          minimises the then smooth loss under bounds (L-BFGS-B), reaching
+          the exact minimum, zeros included.
+
+        Use 'proximal' to read off what the L1 penalty removed (exact zeros:
+        see :meth:`sparsity`, ``feature_importances_`` and
+        :class:`~sklearn.feature_selection.SelectFromModel`), to prune inputs
+        or units, or to reach the exact optimum of a convex model
+        (``hidden_layer_sizes=()``, e.g. the Lasso); with 'lbfgs' and an L1
+        lambda, prefer it, since L-BFGS is not made for the kink at zero.
+        Keep 'subgradient' to follow the derived gradient itself. Without any
+        L1 lambda both methods give identical results.
 
     batch_size : int or 'auto', default='auto'
         Mini-batch size of the stochastic solvers; 'auto' is
@@ -149,6 +180,13 @@ SHARED_ATTRIBUTES_DOC = """\
 
     n_features_in_ : int
         Number of features seen during fit.
+
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        Euclidean norm of each input's first-layer weight row: exactly zero
+        for the inputs the L1 penalty removed (with
+        ``l1_method='proximal'``). ``SelectFromModel(model, threshold=1e-12)``
+        keeps exactly the other inputs (its default threshold, the mean
+        importance, would keep only the more important ones).
 
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when X has string column names.
@@ -265,6 +303,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         "l1_bias": _penalty_constraint,
         "l2_weight": _penalty_constraint,
         "l2_bias": _penalty_constraint,
+        "l1_method": [StrOptions({"subgradient", "proximal"})],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
@@ -300,6 +339,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         l1_bias=0.0,
         l2_weight=0.0,
         l2_bias=0.0,
+        l1_method="subgradient",
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,
@@ -327,6 +367,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         self.l1_bias = l1_bias
         self.l2_weight = l2_weight
         self.l2_bias = l2_bias
+        self.l1_method = l1_method
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
@@ -393,6 +434,60 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         return self._fit_keeping_state_on_error(
             X, y, sample_weight, incremental=False, classes=None
         )
+
+    def sparsity(self):
+        """Count the exactly-zero weights and biases of each layer.
+
+        With ``l1_method='proximal'`` the L1 penalty sets weights exactly to
+        zero; this reports how many per layer, and how many of each layer's
+        inputs (features, then hidden units) it cut off entirely.
+        ``pandas.DataFrame(model.sparsity())`` shows it as a table, one row
+        per layer.
+
+        Returns
+        -------
+        sparsity : dict of str to ndarray of shape (n_layers_ - 1,)
+            One entry per layer, the first layer first:
+
+            - ``'n_weights'``, ``'n_zero_weights'`` and
+              ``'zero_weight_share'`` (their ratio): the layer's weights, and
+              those exactly zero;
+            - ``'n_biases'``, ``'n_zero_biases'`` and ``'zero_bias_share'``:
+              the same for its biases;
+            - ``'n_inputs'`` and ``'n_unused_inputs'``: the layer's inputs,
+              and those whose outgoing weights are all zero (for the first
+              layer, the features with ``feature_importances_ == 0``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skreg import MLPRegularizedRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(200, 5))
+        >>> y = X @ np.array([1.5, -2.0, 0.0, 0.0, 0.5])
+        >>> model = MLPRegularizedRegressor(
+        ...     hidden_layer_sizes=(), activation="identity", solver="lbfgs",
+        ...     l1_weight=0.1, l1_method="proximal", random_state=0).fit(X, y)
+        >>> np.round(model.coefs_[0].ravel(), 2)
+        array([ 1.41, -1.87,  0.  ,  0.  ,  0.38])
+        >>> model.sparsity()["n_zero_weights"]
+        array([2])
+        >>> model.feature_importances_ > 0
+        array([ True,  True, False, False,  True])
+        """
+        check_is_fitted(self)
+        return layer_sparsity(self.coefs_, self.intercepts_)
+
+    @property
+    def feature_importances_(self):
+        """Euclidean norm of each input's first-layer weight row.
+
+        Returns
+        -------
+        importances : ndarray of shape (n_features_in_,)
+        """
+        check_is_fitted(self)
+        return input_importances(self.coefs_[0])
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -592,6 +687,8 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         batch_size = self._resolve_batch_size(n_samples)
         workspace = network.workspace(batch_size)
         penalty_scratch = np.empty_like(network.params)
+        proximal = self._proximal_l1(penalty)
+        step_sizes = np.empty_like(network.params) if proximal else None
         gather = self.shuffle and not sp.issparse(X)
         if gather:
             X_batch = np.empty((batch_size, n_features), dtype=X.dtype)
@@ -635,8 +732,19 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                 weights /= batch_weight
                 data_loss = network.loss_gradient(X_part, Y_part, weights, workspace)
                 penalty_value = penalty.value(network.params, penalty_scratch)
-                penalty.add_gradient(network.params, network.gradient, penalty_scratch)
+                penalty.add_gradient(
+                    network.params,
+                    network.gradient,
+                    penalty_scratch,
+                    include_l1=not proximal,
+                )
                 optimizer.update(network.params, network.gradient)
+                if proximal:
+                    penalty.prox_l1(
+                        network.params,
+                        optimizer.step_size(out=step_sizes),
+                        penalty_scratch,
+                    )
                 weighted_loss += batch_weight * data_loss
                 weighted_penalty += batch_weight * penalty_value
 
@@ -705,14 +813,28 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         workspace = network.workspace(n_samples)
         scratch = np.empty_like(network.params)
         last = {}
+        # Proximal L1: L-BFGS-B minimises the smooth split of the L1 terms
+        # under bounds. Otherwise nothing is split and the variables are theta.
+        proximal = self._proximal_l1(penalty)
+        split = SplitL1(penalty.segments if proximal else (), penalty.size)
+        options = {"maxiter": self.max_iter, "maxfun": self.max_fun, "gtol": self.tol}
+        if proximal:
+            # The split parts of a coordinate slide to their bound in steps
+            # that barely lower the loss; scipy's test on the relative
+            # decrease (ftol) would stop there, short of the exact zeros.
+            options["ftol"] = SPLIT_LBFGS_FTOL
 
-        def objective(theta):
-            network.params[...] = theta
+        def objective(variables):
+            split.merge(variables, out=network.params)
             data_loss = network.loss_gradient(X, Y, weights, workspace)
-            last["penalty"] = penalty.value(network.params, scratch)
-            penalty.add_gradient(network.params, network.gradient, scratch)
+            last["penalty"] = penalty.value(
+                network.params, scratch, include_l1=not proximal
+            ) + split.value(variables)
+            penalty.add_gradient(
+                network.params, network.gradient, scratch, include_l1=not proximal
+            )
             last["loss"] = data_loss + last["penalty"]
-            return last["loss"], network.gradient.astype(np.float64)
+            return last["loss"], split.gradient(network.gradient)
 
         loss_curve = list(self.loss_curve_)
         penalty_curve = list(self.penalty_curve_)
@@ -731,17 +853,14 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         with np.errstate(over="ignore", invalid="ignore"):
             result = scipy.optimize.minimize(
                 objective,
-                network.params.astype(np.float64),
+                split.split(network.params),
                 method="L-BFGS-B",
                 jac=True,
+                bounds=split.bounds(),
                 callback=record_iteration,
-                options={
-                    "maxiter": self.max_iter,
-                    "maxfun": self.max_fun,
-                    "gtol": self.tol,
-                },
+                options=options,
             )
-        network.params[...] = result.x
+        split.merge(result.x, out=network.params)
         self._check_finite(network, result.fun)
         if result.status != 0:
             warnings.warn(
@@ -760,6 +879,10 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         self.penalty_curve_ = penalty_curve
         self.loss_ = float(result.fun)
         self.best_loss_ = None
+
+    def _proximal_l1(self, penalty):
+        """Whether the L1 terms go through their proximal step (or split)."""
+        return self.l1_method == "proximal" and penalty.has_l1
 
     def _check_finite(self, network, loss):
         if not np.isfinite(loss) or not np.all(np.isfinite(network.params)):

@@ -129,8 +129,30 @@ class SGDOptimizer(_Optimizer):
         else:
             params += self.velocity
 
-    def step_size(self):
-        """The step taken along the gradient, :math:`\\eta` (a scalar)."""
+    def step_size(self, out=None):
+        """The step taken along a steady gradient, :math:`\\eta / (1 - \\mu)`.
+
+        Once the velocity has built up, a constant gradient :math:`g` moves
+        the parameters by :math:`-\\eta g / (1 - \\mu)` per step (with or
+        without Nesterov's momentum), not by :math:`-\\eta g`. A proximal
+        step must use this step size for the fixed point to be the minimum
+        of the penalized loss: with :math:`\\eta` alone, the L1 penalty
+        would act as if its lambda were multiplied by :math:`1 - \\mu`.
+
+        Parameters
+        ----------
+        out : ndarray, default=None
+            Unused: the step is the same for every coordinate. Accepted so
+            that both optimizers share one signature.
+
+        Returns
+        -------
+        step : float
+            :math:`\\eta / (1 - \\mu)`; :math:`\\eta` when :math:`\\mu = 1`,
+            where the velocity never settles.
+        """
+        if self.momentum < 1:
+            return self.learning_rate / (1 - self.momentum)
         return self.learning_rate
 
     def iteration_ends(self, time_step):

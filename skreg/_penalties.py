@@ -27,11 +27,19 @@ The network keeps all its parameters in one flat buffer (see
 buffer, each with its own pair of strengths. :class:`L1` and :class:`L2` are
 the two terms, each a few lines of arithmetic on one segment;
 :class:`NetworkPenalty` adds them up over the segments.
+
+The L1 terms are not differentiable at zero. Besides the derived gradient
+above (``l1_method='subgradient'``), ``l1_method='proximal'`` treats them
+exactly: the stochastic solvers follow each step with the proximal operator
+(:meth:`L1.prox`, soft thresholding), and L-BFGS-B minimises the smooth
+reformulation of :class:`SplitL1` under bounds. Both leave weights exactly at
+zero.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import Bounds
 
 
 class L1:
@@ -196,7 +204,7 @@ class NetworkPenalty:
         """Whether any segment has an L1 term."""
         return any(segment.l1 > 0 for segment in self.segments)
 
-    def value(self, theta, scratch):
+    def value(self, theta, scratch, include_l1=True):
         """Return :math:`\\Omega(\\theta)`.
 
         Parameters
@@ -205,6 +213,8 @@ class NetworkPenalty:
             The flat parameter buffer.
         scratch : ndarray of shape (size,)
             Work space, overwritten.
+        include_l1 : bool, default=True
+            False leaves out the L1 terms (see :meth:`add_gradient`).
 
         Returns
         -------
@@ -213,7 +223,7 @@ class NetworkPenalty:
         total = 0.0
         for seg in self.segments:
             part, work = theta[seg.start : seg.stop], scratch[seg.start : seg.stop]
-            if seg.l1:
+            if seg.l1 and include_l1:
                 total += L1.value(part, seg.l1, work)
             if seg.l2:
                 total += L2.value(part, seg.l2, work)
@@ -244,12 +254,19 @@ class NetworkPenalty:
     def prox_l1(self, theta, step, scratch):
         """Soft-threshold each L1-penalized slice by ``step * l1`` in place.
 
+        This is the proximal step of the L1 terms after an optimizer's step
+        of size ``step`` on the smooth part of the loss: each coordinate
+        moves toward zero by its step times its lambda, and lands exactly on
+        zero if that would take it across.
+
         Parameters
         ----------
         theta : ndarray of shape (size,)
             Updated in place.
         step : float or ndarray of shape (size,)
-            The optimizer's step size, scalar or per coordinate.
+            The optimizer's step size, scalar or per coordinate. A
+            per-coordinate step is overwritten (with the thresholds), so that
+            the step allocates nothing.
         scratch : ndarray of shape (size,)
             Work space, overwritten.
         """
@@ -260,7 +277,150 @@ class NetworkPenalty:
             part = theta[seg.start : seg.stop]
             work = scratch[seg.start : seg.stop]
             if per_coordinate:
-                threshold = step[seg.start : seg.stop] * seg.l1
+                threshold = step[seg.start : seg.stop]
+                threshold *= seg.l1
             else:
                 threshold = step * seg.l1
             L1.prox(part, threshold, work)
+
+
+class SplitL1:
+    """The L1 terms made smooth by splitting parameters into two signs.
+
+    Each L1-penalized coordinate is written :math:`\\theta_j = p_j - n_j`
+    with :math:`p_j, n_j \\ge 0`, and :math:`\\lambda_j |\\theta_j|` replaced
+    by the linear :math:`\\lambda_j (p_j + n_j)`. Both agree whenever
+    :math:`p_j n_j = 0`, which holds at every minimum (lowering both parts
+    lowers the objective), so a bound-constrained smooth solver such as
+    L-BFGS-B minimises the non-smooth objective exactly: a coordinate whose
+    optimum is zero ends with both parts on their bound, exactly zero.
+
+    The solver's variables are :math:`z = (\\tilde\\theta, n)`:
+    :math:`\\tilde\\theta` is the parameter buffer with :math:`p` in place
+    of the penalized coordinates, and :math:`n` holds the negative parts,
+    slice after slice. With :math:`f` the smooth rest of the loss,
+
+    .. math::
+
+        \\frac{\\partial}{\\partial p_j} = \\frac{\\partial f}{\\partial
+        \\theta_j} + \\lambda_j, \\qquad
+        \\frac{\\partial}{\\partial n_j} = -\\frac{\\partial f}{\\partial
+        \\theta_j} + \\lambda_j .
+
+    With no segment to split, :math:`z = \\theta` and every method is the
+    identity (or zero), so one solver loop serves both cases.
+
+    Parameters
+    ----------
+    segments : sequence of PenaltySegment
+        Those with an L1 term are split; typically a
+        :class:`NetworkPenalty`'s ``segments``, or none.
+    size : int
+        Length of the parameter buffer.
+
+    Attributes
+    ----------
+    n_variables : int
+        Length of :math:`z`: the buffer's size plus the number of split
+        coordinates.
+    """
+
+    def __init__(self, segments, size):
+        self.size = size
+        # (slice of theta, slice of z holding the negative parts, lambda)
+        self.parts = []
+        offset = size
+        for seg in segments:
+            if seg.l1:
+                length = seg.stop - seg.start
+                self.parts.append(
+                    (slice(seg.start, seg.stop), slice(offset, offset + length), seg.l1)
+                )
+                offset += length
+        self.n_variables = offset
+
+    def split(self, theta):
+        """Return :math:`z` with :math:`p = \\max(\\theta, 0)`, :math:`n =
+        \\max(-\\theta, 0)`.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (size,)
+
+        Returns
+        -------
+        z : ndarray of shape (n_variables,)
+            A new float64 array.
+        """
+        z = np.empty(self.n_variables)
+        z[: self.size] = theta
+        for positive, negative, _ in self.parts:
+            np.maximum(-z[positive], 0.0, out=z[negative])
+            np.maximum(z[positive], 0.0, out=z[positive])
+        return z
+
+    def merge(self, z, out):
+        """Write :math:`\\theta = p - n` (and the unsplit coordinates) to ``out``.
+
+        Parameters
+        ----------
+        z : ndarray of shape (n_variables,)
+        out : ndarray of shape (size,)
+            The parameter buffer, overwritten.
+        """
+        out[...] = z[: self.size]
+        for positive, negative, _ in self.parts:
+            np.subtract(z[positive], z[negative], out=out[positive], casting="unsafe")
+
+    def bounds(self):
+        """The bounds of :math:`z`: :math:`p, n \\ge 0`, the rest free.
+
+        Returns
+        -------
+        bounds : scipy.optimize.Bounds or None
+            None when nothing is split (no bounds).
+        """
+        if not self.parts:
+            return None
+        lower = np.full(self.n_variables, -np.inf)
+        for positive, negative, _ in self.parts:
+            lower[positive] = 0.0
+            lower[negative] = 0.0
+        return Bounds(lower, np.inf)
+
+    def value(self, z):
+        """Return :math:`\\sum_j \\lambda_j (p_j + n_j)`.
+
+        Parameters
+        ----------
+        z : ndarray of shape (n_variables,)
+
+        Returns
+        -------
+        value : float
+        """
+        return sum(
+            strength * (float(z[positive].sum()) + float(z[negative].sum()))
+            for positive, negative, strength in self.parts
+        )
+
+    def gradient(self, theta_gradient):
+        """Chain the smooth gradient to :math:`z` and add the L1 terms'.
+
+        Parameters
+        ----------
+        theta_gradient : ndarray of shape (size,)
+            :math:`\\partial f / \\partial \\theta`, split L1 terms left
+            out.
+
+        Returns
+        -------
+        gradient : ndarray of shape (n_variables,)
+            A new float64 array (the solver may keep it).
+        """
+        out = np.empty(self.n_variables)
+        out[: self.size] = theta_gradient
+        for positive, negative, strength in self.parts:
+            np.subtract(strength, out[positive], out=out[negative])
+            out[positive] += strength
+        return out
