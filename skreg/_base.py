@@ -731,13 +731,15 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                     continue
                 weights /= batch_weight
                 data_loss = network.loss_gradient(X_part, Y_part, weights, workspace)
-                penalty_value = penalty.value(network.params, penalty_scratch)
-                penalty.add_gradient(
+                penalty_value = penalty.add_gradient(
                     network.params,
                     network.gradient,
                     penalty_scratch,
                     include_l1=not proximal,
                 )
+                if proximal:
+                    # add_gradient left the L1 terms out of the value too.
+                    penalty_value = penalty.value(network.params, penalty_scratch)
                 optimizer.update(network.params, network.gradient)
                 if proximal:
                     penalty.prox_l1(

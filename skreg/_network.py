@@ -137,7 +137,9 @@ def forward(X, coefs, intercepts, activation, out=None):
     return out
 
 
-def backward(X, activations, deltas, coefs, activation, coef_grads, intercept_grads):
+def backward(
+    X, activations, deltas, coefs, activation, coef_grads, intercept_grads, ones
+):
     """Backward pass: fill the gradients from the output layer's delta.
 
     Parameters
@@ -156,6 +158,9 @@ def backward(X, activations, deltas, coefs, activation, coef_grads, intercept_gr
         Overwritten with :math:`\\nabla_{W_l}`.
     intercept_grads : list of ndarray of shape (fan_out,)
         Overwritten with :math:`\\nabla_{b_l}`.
+    ones : ndarray of shape (n_samples,)
+        A vector of ones: :math:`\\mathbf{1}^\\top \\Delta_l` as a
+        matrix-vector product is several times faster than a sum over axis 0.
     """
     derivative = DERIVATIVES[activation]
     delta = activations[-1]
@@ -167,7 +172,7 @@ def backward(X, activations, deltas, coefs, activation, coef_grads, intercept_gr
             )
         else:
             np.matmul(layer_input.T, delta, out=coef_grads[index])
-        np.sum(delta, axis=0, out=intercept_grads[index])
+        np.matmul(ones, delta, out=intercept_grads[index])
         if index > 0:
             previous = deltas[index - 1]
             np.matmul(delta, coefs[index].T, out=previous)
@@ -246,7 +251,7 @@ class Network:
         loss : float
             The weighted mean data loss (no penalty).
         """
-        activations, deltas = workspace.rows(X.shape[0])
+        activations, deltas, ones = workspace.rows(X.shape[0])
         forward(X, self.coefs, self.intercepts, self.activation, out=activations)
         loss = LOSSES[self.loss](activations[-1], Y, sample_weight)
         backward(
@@ -257,6 +262,7 @@ class Network:
             self.activation,
             self.coef_grads,
             self.intercept_grads,
+            ones,
         )
         return loss
 
@@ -325,15 +331,25 @@ class Workspace:
         One per layer (the last holds the logits, then the output delta).
     deltas : list of ndarray of shape (batch_size, fan_out)
         One per hidden layer.
+    ones : ndarray of shape (batch_size,)
+        Ones, to sum deltas over samples with a matrix-vector product.
     """
 
     def __init__(self, layer_sizes, batch_size, dtype):
         self.activations = [np.empty((batch_size, n), dtype) for n in layer_sizes[1:]]
         self.deltas = [np.empty((batch_size, n), dtype) for n in layer_sizes[1:-1]]
+        self.ones = np.ones(batch_size, dtype)
 
     def rows(self, n_rows):
-        """Views of the first ``n_rows`` rows of every buffer (contiguous)."""
+        """Views of the first ``n_rows`` rows of every buffer (contiguous).
+
+        Returns
+        -------
+        activations, deltas : list of ndarray of shape (n_rows, fan_out)
+        ones : ndarray of shape (n_rows,)
+        """
         return (
             [buffer[:n_rows] for buffer in self.activations],
             [buffer[:n_rows] for buffer in self.deltas],
+            self.ones[:n_rows],
         )

@@ -2,11 +2,15 @@
 
 Each optimizer keeps its state in flat arrays with the parameter buffer's
 layout (see :mod:`skreg._network`), so one update is a handful of vectorised
-operations over the whole network, with no allocation: intermediate results
-go to a scratch buffer that is allocated once (and left out of pickles).
+operations over the whole network (in-place BLAS ``axpy`` and ``scal`` where
+they save a pass), with no allocation: intermediate results go to a scratch
+buffer that is allocated once (and left out of pickles).
 """
 
 import numpy as np
+
+from ._blas import axpy, scal
+from ._functions import flush_subnormal
 
 #: The adaptive schedule divides the learning rate by this factor each time
 #: the loss stops improving...
@@ -36,8 +40,21 @@ class _Optimizer:
         state["_scratch"] = None
         return state
 
+    def state_arrays(self):
+        """The optimizer's state: flat arrays with the parameters' layout."""
+        return ()
+
     def iteration_ends(self, time_step):
-        """Hook called after each epoch with the number of samples seen."""
+        """Hook called after each epoch with the number of samples seen.
+
+        Zeroes the subnormal entries of the state (see
+        :func:`~skreg._functions.flush_subnormal`): the moments of a
+        coordinate whose gradient stays zero (a dead ReLU unit) decay
+        geometrically into subnormal numbers within a few hundred steps, and
+        would slow every later update.
+        """
+        for state in self.state_arrays():
+            flush_subnormal(state)
 
     def trigger_stopping(self, message, verbose):
         """Decide whether to stop when the loss stops improving.
@@ -117,17 +134,13 @@ class SGDOptimizer(_Optimizer):
             Updated in place.
         gradient : ndarray of shape (n_parameters,)
         """
-        scaled_gradient = np.multiply(gradient, self.learning_rate, out=self.scratch)
-        self.velocity *= self.momentum
-        self.velocity -= scaled_gradient
+        scal(self.momentum, self.velocity)
+        axpy(-self.learning_rate, gradient, self.velocity)
         if self.nesterov:
-            params -= scaled_gradient
-            scaled_velocity = np.multiply(
-                self.velocity, self.momentum, out=self.scratch
-            )
-            params += scaled_velocity
+            axpy(self.momentum, self.velocity, params)
+            axpy(-self.learning_rate, gradient, params)
         else:
-            params += self.velocity
+            axpy(1.0, self.velocity, params)
 
     def step_size(self, out=None):
         """The step taken along a steady gradient, :math:`\\eta / (1 - \\mu)`.
@@ -155,7 +168,11 @@ class SGDOptimizer(_Optimizer):
             return self.learning_rate / (1 - self.momentum)
         return self.learning_rate
 
+    def state_arrays(self):
+        return (self.velocity,)
+
     def iteration_ends(self, time_step):
+        super().iteration_ends(time_step)
         if self.schedule == "invscaling":
             self.learning_rate = float(
                 self.learning_rate_init / (time_step + 1) ** self.power_t
@@ -234,21 +251,24 @@ class AdamOptimizer(_Optimizer):
         """
         self.t += 1
         scratch = self.scratch
-        self.first_moment *= self.beta_1
-        self.first_moment += np.multiply(gradient, 1 - self.beta_1, out=scratch)
-        self.second_moment *= self.beta_2
-        np.square(gradient, out=scratch)
-        scratch *= 1 - self.beta_2
-        self.second_moment += scratch
+        scal(self.beta_1, self.first_moment)
+        axpy(1 - self.beta_1, gradient, self.first_moment)
+        scal(self.beta_2, self.second_moment)
+        axpy(1 - self.beta_2, np.square(gradient, out=scratch), self.second_moment)
         # A Python float keeps float32 arithmetic in float32.
         self.learning_rate = float(
             self.learning_rate_init
             * np.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
-        step = self.step_size(out=scratch)
-        step *= self.first_moment
-        params -= step
+        # theta -= eta_t * m / (sqrt(v) + eps), with eta_t applied by axpy.
+        denominator = np.sqrt(self.second_moment, out=scratch)
+        denominator += self.epsilon
+        direction = np.divide(self.first_moment, denominator, out=scratch)
+        axpy(-self.learning_rate, direction, params)
+
+    def state_arrays(self):
+        return (self.first_moment, self.second_moment)
 
     def step_size(self, out=None):
         """The per-coordinate step :math:`\\eta_t / (\\sqrt{v} + \\epsilon)`.

@@ -41,6 +41,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import Bounds
 
+from ._blas import axpy
+
 
 class L1:
     """The L1 term :math:`\\lambda \\sum_j |\\theta_j|` on one segment."""
@@ -69,7 +71,9 @@ class L1:
         """Add :math:`\\lambda \\operatorname{sign}_+(\\theta)` to ``gradient``.
 
         ``sign_+`` is +1 for :math:`\\theta \\ge 0` (zero included, negative
-        zero too) and -1 below zero.
+        zero too) and -1 below zero. The same pass gives the value, since
+        :math:`\\lambda \\operatorname{sign}_+(\\theta) \\cdot \\theta =
+        \\lambda \\sum_j |\\theta_j|`.
 
         Parameters
         ----------
@@ -79,11 +83,18 @@ class L1:
             Updated in place.
         scratch : ndarray of shape (n,)
             Work space, overwritten.
+
+        Returns
+        -------
+        value : float
+            :math:`\\lambda \\sum_j |\\theta_j|`.
         """
-        # theta + 0.0 turns -0.0 into +0.0, so copysign gives +strength at zero.
-        np.add(theta, 0.0, out=scratch)
-        np.copysign(strength, scratch, out=scratch)
-        gradient += scratch
+        # [theta >= 0] as 1.0 / 0.0 (true for -0.0), then 2 [.] - 1 = sign_+.
+        np.greater_equal(theta, 0, out=scratch)
+        scratch *= 2 * strength
+        scratch -= strength
+        axpy(1.0, scratch, gradient)
+        return float(np.dot(scratch, theta))
 
     @staticmethod
     def prox(theta, threshold, scratch):
@@ -143,10 +154,15 @@ class L2:
         gradient : ndarray of shape (n,)
             Updated in place.
         scratch : ndarray of shape (n,)
-            Work space, overwritten.
+            Unused; present so that both terms share one interface.
+
+        Returns
+        -------
+        value : float
+            :math:`\\lambda \\sum_j \\theta_j^2`.
         """
-        np.multiply(theta, 2.0 * strength, out=scratch)
-        gradient += scratch
+        axpy(2.0 * strength, theta, gradient)
+        return strength * float(np.dot(theta, theta))
 
 
 @dataclass(frozen=True)
@@ -230,7 +246,7 @@ class NetworkPenalty:
         return total
 
     def add_gradient(self, theta, gradient, scratch, include_l1=True):
-        """Add :math:`\\nabla \\Omega(\\theta)` to ``gradient`` in place.
+        """Add :math:`\\nabla \\Omega(\\theta)` to ``gradient``; return the value.
 
         Parameters
         ----------
@@ -242,14 +258,22 @@ class NetworkPenalty:
         include_l1 : bool, default=True
             False leaves out the L1 terms, for solvers that handle them by
             their proximal operator instead.
+
+        Returns
+        -------
+        value : float
+            :math:`\\Omega(\\theta)` (without the L1 terms when
+            ``include_l1`` is False), which the same passes give.
         """
+        total = 0.0
         for seg in self.segments:
             part, work = theta[seg.start : seg.stop], scratch[seg.start : seg.stop]
             grad = gradient[seg.start : seg.stop]
             if seg.l1 and include_l1:
-                L1.add_gradient(part, seg.l1, grad, work)
+                total += L1.add_gradient(part, seg.l1, grad, work)
             if seg.l2:
-                L2.add_gradient(part, seg.l2, grad, work)
+                total += L2.add_gradient(part, seg.l2, grad, work)
+        return total
 
     def prox_l1(self, theta, step, scratch):
         """Soft-threshold each L1-penalized slice by ``step * l1`` in place.
