@@ -716,11 +716,17 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                     rows = indices[batch]
                     size = rows.size
                     if gather:
-                        X_part = np.take(X, rows, axis=0, out=X_batch[:size])
+                        # mode="clip": with the default, take copies through
+                        # a temporary buffer; the indices are valid anyway.
+                        X_part = np.take(
+                            X, rows, axis=0, out=X_batch[:size], mode="clip"
+                        )
                     else:
                         X_part = X[rows]
-                    Y_part = np.take(Y, rows, axis=0, out=Y_batch[:size])
-                    weights = np.take(sample_weight, rows, out=weight_batch[:size])
+                    Y_part = np.take(Y, rows, axis=0, out=Y_batch[:size], mode="clip")
+                    weights = np.take(
+                        sample_weight, rows, out=weight_batch[:size], mode="clip"
+                    )
                 else:
                     X_part, Y_part = X[batch], Y[batch]
                     size = Y_part.shape[0]
