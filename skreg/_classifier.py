@@ -72,8 +72,8 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
     >>> model = make_pipeline(
     ...     StandardScaler(),
     ...     MLPRegularizedClassifier(hidden_layer_sizes=(16,), l1_weight=1e-4,
-    ...                              l2_weight=1e-3, max_iter=500,
-    ...                              random_state=0))
+    ...                              l2_weight=1e-3, learning_rate_init=0.01,
+    ...                              max_iter=500, random_state=0))
     >>> model.fit(X_train, y_train).score(X_test, y_test) > 0.9
     True
     >>> model[-1].predict_proba(X_test[:2]).shape
@@ -159,7 +159,9 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
             first_call = _check_partial_fit_first_call(self, classes) or first_call
         if first_call:
             binarizer = LabelBinarizer()
-            binarizer.fit(y if classes is None else classes)
+            # The columns of a multilabel indicator matrix are its classes.
+            multilabel = type_of_target(y) == "multilabel-indicator"
+            binarizer.fit(y if classes is None or multilabel else classes)
             self._label_binarizer = binarizer
             self.classes_ = binarizer.classes_
         elif type_of_target(y) != "multilabel-indicator":
