@@ -1,0 +1,154 @@
+"""The penalty terms against their formulas, written out by hand."""
+
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skreg._penalties import L1, L2, NetworkPenalty, PenaltySegment
+
+
+def test_l1_value_is_lambda_times_sum_of_absolute_values():
+    theta = np.array([-2.0, -0.0, 0.0, 0.5, 3.0])
+    # 0.3 * (2 + 0 + 0 + 0.5 + 3)
+    assert L1.value(theta, 0.3, np.empty(5)) == pytest.approx(0.3 * 5.5)
+
+
+def test_l2_value_is_lambda_times_sum_of_squares():
+    theta = np.array([-2.0, 0.0, 0.5, 3.0])
+    # 0.3 * (4 + 0 + 0.25 + 9)
+    assert L2.value(theta, 0.3, np.empty(4)) == pytest.approx(0.3 * 13.25)
+
+
+def test_l1_gradient_is_plus_lambda_at_zero_and_negative_zero():
+    theta = np.array([-2.0, -1e-300, -0.0, 0.0, 1e-300, 3.0])
+    gradient = np.full(6, 10.0)
+    L1.add_gradient(theta, 0.25, gradient, np.empty(6))
+    assert_array_equal(gradient, [9.75, 9.75, 10.25, 10.25, 10.25, 10.25])
+
+
+def test_l2_gradient_is_two_lambda_theta_added_in_place():
+    theta = np.array([-2.0, -0.0, 0.5, 3.0])
+    gradient = np.array([1.0, 1.0, 1.0, 1.0])
+    L2.add_gradient(theta, 0.25, gradient, np.empty(4))
+    assert_allclose(gradient, [1.0 - 1.0, 1.0, 1.0 + 0.25, 1.0 + 1.5])
+
+
+def test_soft_threshold_shrinks_and_lands_exactly_on_positive_zero():
+    theta = np.array([-3.0, -1.0, -0.4, 0.0, 0.4, 1.0, 3.0])
+    L1.prox(theta, 1.0, np.empty(7))
+    assert_array_equal(theta, [-2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0])
+    assert not np.any(np.signbit(theta[1:6])), "zeros must be +0.0"
+
+
+def test_soft_threshold_with_a_per_coordinate_threshold():
+    theta = np.array([-3.0, 2.0, 0.5, -0.5])
+    L1.prox(theta, np.array([1.0, 2.5, 0.25, 0.0]), np.empty(4))
+    assert_array_equal(theta, [-2.0, 0.0, 0.25, -0.5])
+
+
+def segments_of(penalty):
+    return [(s.start, s.stop, s.l1, s.l2) for s in penalty.segments]
+
+
+@pytest.mark.parametrize(
+    "segments, expected",
+    [
+        # Adjacent segments with equal strengths merge, whatever the input order.
+        (
+            [PenaltySegment(3, 6, 0.1, 0.2), PenaltySegment(0, 3, 0.1, 0.2)],
+            [(0, 6, 0.1, 0.2)],
+        ),
+        # Different strengths stay apart.
+        (
+            [PenaltySegment(0, 3, 0.1, 0.2), PenaltySegment(3, 6, 0.1, 0.3)],
+            [(0, 3, 0.1, 0.2), (3, 6, 0.1, 0.3)],
+        ),
+        # Equal strengths but a gap between them: not merged.
+        (
+            [PenaltySegment(0, 2, 0.1, 0.0), PenaltySegment(3, 6, 0.1, 0.0)],
+            [(0, 2, 0.1, 0.0), (3, 6, 0.1, 0.0)],
+        ),
+        # Unpenalized and empty segments are dropped; their neighbours, now
+        # separated by a gap, stay apart.
+        (
+            [
+                PenaltySegment(0, 2, 0.0, 0.5),
+                PenaltySegment(2, 4, 0.0, 0.0),
+                PenaltySegment(4, 4, 1.0, 1.0),
+                PenaltySegment(4, 6, 0.0, 0.5),
+                PenaltySegment(6, 9, 0.0, 0.5),
+            ],
+            [(0, 2, 0.0, 0.5), (4, 9, 0.0, 0.5)],
+        ),
+    ],
+)
+def test_segments_are_merged_and_dropped(segments, expected):
+    assert segments_of(NetworkPenalty(segments, 9)) == expected
+
+
+# (start, stop, l1, l2) over a buffer of 10; coordinates 8 and 9 unpenalized.
+SEGMENTS = [(0, 3, 0.1, 0.0), (3, 5, 0.0, 0.7), (5, 8, 0.2, 0.3)]
+
+
+def strengths_per_coordinate(size=10):
+    l1, l2 = np.zeros(size), np.zeros(size)
+    for start, stop, s1, s2 in SEGMENTS:
+        l1[start:stop], l2[start:stop] = s1, s2
+    return l1, l2
+
+
+@pytest.fixture
+def network_penalty():
+    return NetworkPenalty([PenaltySegment(*s) for s in SEGMENTS], 10)
+
+
+THETA = np.array([-1.5, 0.0, 2.0, -0.5, 0.25, -0.0, 1.0, -3.0, 4.0, -4.0])
+
+
+def test_network_penalty_value_matches_formula(network_penalty):
+    l1, l2 = strengths_per_coordinate()
+    expected = np.sum(l1 * np.abs(THETA)) + np.sum(l2 * THETA**2)
+    # By hand: 0.1*3.5 + 0.7*(0.25+0.0625) + 0.2*4 + 0.3*(0+1+9)
+    assert expected == pytest.approx(0.35 + 0.21875 + 0.8 + 3.0)
+    assert network_penalty.value(THETA, np.empty(10)) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("include_l1", [True, False])
+def test_network_penalty_gradient_matches_formula(network_penalty, include_l1):
+    l1, l2 = strengths_per_coordinate()
+    sign_plus = np.where(THETA >= 0, 1.0, -1.0)  # +1 at 0.0 and at -0.0
+    expected = 1.0 + 2 * l2 * THETA + (l1 * sign_plus if include_l1 else 0.0)
+    gradient = np.ones(10)
+    network_penalty.add_gradient(THETA, gradient, np.empty(10), include_l1=include_l1)
+    assert_allclose(gradient, expected, rtol=1e-15)
+    # Unpenalized coordinates are left exactly as they were.
+    assert_array_equal(gradient[8:], [1.0, 1.0])
+
+
+def test_has_l1(network_penalty):
+    assert network_penalty.has_l1
+    assert not NetworkPenalty([PenaltySegment(0, 4, 0.0, 1.0)], 4).has_l1
+
+
+@pytest.mark.parametrize("per_coordinate", [False, True])
+def test_prox_l1_soft_thresholds_only_l1_segments(network_penalty, per_coordinate):
+    step = np.linspace(1.0, 2.0, 10) if per_coordinate else 1.0
+    l1, _ = strengths_per_coordinate()
+    threshold = step * l1
+    expected = np.sign(THETA) * np.maximum(np.abs(THETA) - threshold, 0.0)
+    theta = THETA.copy()
+    network_penalty.prox_l1(theta, step, np.empty(10))
+    assert_allclose(theta, expected, rtol=1e-15)
+    # Segments without L1, and unpenalized coordinates, are untouched.
+    assert_array_equal(theta[3:5], THETA[3:5])
+    assert_array_equal(theta[8:], THETA[8:])
+
+
+def test_network_penalty_pickles(network_penalty):
+    restored = pickle.loads(pickle.dumps(network_penalty))
+    assert segments_of(restored) == segments_of(network_penalty)
+    assert restored.value(THETA, np.empty(10)) == network_penalty.value(
+        THETA, np.empty(10)
+    )
