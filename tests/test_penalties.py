@@ -24,15 +24,18 @@ def test_l2_value_is_lambda_times_sum_of_squares():
 def test_l1_gradient_is_plus_lambda_at_zero_and_negative_zero():
     theta = np.array([-2.0, -1e-300, -0.0, 0.0, 1e-300, 3.0])
     gradient = np.full(6, 10.0)
-    L1.add_gradient(theta, 0.25, gradient, np.empty(6))
+    value = L1.add_gradient(theta, 0.25, gradient, np.empty(6))
     assert_array_equal(gradient, [9.75, 9.75, 10.25, 10.25, 10.25, 10.25])
+    # The same pass returns the value, 0.25 * (2 + 1e-300 + 0 + 0 + 1e-300 + 3).
+    assert value == pytest.approx(1.25)
 
 
 def test_l2_gradient_is_two_lambda_theta_added_in_place():
     theta = np.array([-2.0, -0.0, 0.5, 3.0])
     gradient = np.array([1.0, 1.0, 1.0, 1.0])
-    L2.add_gradient(theta, 0.25, gradient, np.empty(4))
+    value = L2.add_gradient(theta, 0.25, gradient, np.empty(4))
     assert_allclose(gradient, [1.0 - 1.0, 1.0, 1.0 + 0.25, 1.0 + 1.5])
+    assert value == pytest.approx(0.25 * (4 + 0 + 0.25 + 9))
 
 
 def test_soft_threshold_shrinks_and_lands_exactly_on_positive_zero():
@@ -107,12 +110,19 @@ def network_penalty():
 THETA = np.array([-1.5, 0.0, 2.0, -0.5, 0.25, -0.0, 1.0, -3.0, 4.0, -4.0])
 
 
-def test_network_penalty_value_matches_formula(network_penalty):
+def expected_value(include_l1):
     l1, l2 = strengths_per_coordinate()
-    expected = np.sum(l1 * np.abs(THETA)) + np.sum(l2 * THETA**2)
-    # By hand: 0.1*3.5 + 0.7*(0.25+0.0625) + 0.2*4 + 0.3*(0+1+9)
-    assert expected == pytest.approx(0.35 + 0.21875 + 0.8 + 3.0)
-    assert network_penalty.value(THETA, np.empty(10)) == pytest.approx(expected)
+    l1_part, l2_part = np.sum(l1 * np.abs(THETA)), np.sum(l2 * THETA**2)
+    # By hand: 0.1*3.5 + 0.2*4 and 0.7*(0.25+0.0625) + 0.3*(0+1+9)
+    assert l1_part == pytest.approx(0.35 + 0.8)
+    assert l2_part == pytest.approx(0.21875 + 3.0)
+    return l2_part + (l1_part if include_l1 else 0.0)
+
+
+@pytest.mark.parametrize("include_l1", [True, False])
+def test_network_penalty_value_matches_formula(network_penalty, include_l1):
+    value = network_penalty.value(THETA, np.empty(10), include_l1=include_l1)
+    assert value == pytest.approx(expected_value(include_l1))
 
 
 @pytest.mark.parametrize("include_l1", [True, False])
@@ -121,8 +131,12 @@ def test_network_penalty_gradient_matches_formula(network_penalty, include_l1):
     sign_plus = np.where(THETA >= 0, 1.0, -1.0)  # +1 at 0.0 and at -0.0
     expected = 1.0 + 2 * l2 * THETA + (l1 * sign_plus if include_l1 else 0.0)
     gradient = np.ones(10)
-    network_penalty.add_gradient(THETA, gradient, np.empty(10), include_l1=include_l1)
+    value = network_penalty.add_gradient(
+        THETA, gradient, np.empty(10), include_l1=include_l1
+    )
     assert_allclose(gradient, expected, rtol=1e-15)
+    # It also returns the value of the terms it differentiated.
+    assert value == pytest.approx(expected_value(include_l1))
     # Unpenalized coordinates are left exactly as they were.
     assert_array_equal(gradient[8:], [1.0, 1.0])
 
