@@ -277,6 +277,21 @@ def per_layer_strengths(name, value, n_layers):
     return tuple(float(strength) for strength in strengths)
 
 
+def validate_numeric_data(estimator, X, y="no_validation", **check_params):
+    """:func:`~sklearn.utils.validation.validate_data`, with overflow as ValueError.
+
+    A Python integer beyond the float64 range (in an object array) makes the
+    conversion raise OverflowError; it is reported as a ValueError, like any
+    other non-finite input.
+    """
+    try:
+        return validate_data(estimator, X, y, **check_params)
+    except OverflowError as error:
+        raise ValueError(
+            f"Input contains a number too large for float64 ({error})."
+        ) from None
+
+
 def _check_solver(estimator):
     if estimator.solver not in STOCHASTIC_SOLVERS:
         raise AttributeError(
@@ -514,7 +529,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         first_call = not (incremental and fitted)
         continue_training = fitted and (incremental or self.warm_start)
 
-        X, y = validate_data(
+        X, y = validate_numeric_data(
             self,
             X,
             y,
@@ -566,12 +581,16 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         self.n_layers_ = len(layer_sizes)
         self.out_activation_ = OUTPUT_ACTIVATION[loss]
 
-        if self.solver == "lbfgs":
-            self._train_lbfgs(network, penalty, X, Y, sample_weight)
-        else:
-            self._train_stochastic(
-                network, penalty, X, y, Y, sample_weight, incremental=incremental
-            )
+        # Overflow during training ends as inf or NaN in the loss or the
+        # weights, which _check_finite reports as one clear ValueError, rather
+        # than as a RuntimeWarning at every step until then.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if self.solver == "lbfgs":
+                self._train_lbfgs(network, penalty, X, Y, sample_weight)
+            else:
+                self._train_stochastic(
+                    network, penalty, X, y, Y, sample_weight, incremental=incremental
+                )
         self.coefs_ = network.coefs
         self.intercepts_ = network.intercepts
 
@@ -686,7 +705,8 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         n_samples, n_features = X.shape
         batch_size = self._resolve_batch_size(n_samples)
         workspace = network.workspace(batch_size)
-        penalty_scratch = np.empty_like(network.params)
+        # The penalty is done with its scratch before the optimizer needs it.
+        penalty_scratch = optimizer.scratch
         proximal = self._proximal_l1(penalty)
         step_sizes = np.empty_like(network.params) if proximal else None
         gather = self.shuffle and not sp.issparse(X)
@@ -696,7 +716,8 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         weight_batch = np.empty(batch_size, dtype=Y.dtype)
         sample_weight = sample_weight.astype(Y.dtype, copy=False)
         total_weight = float(sample_weight.sum())
-        indices = np.arange(n_samples)
+        index_type = np.int32 if n_samples <= np.iinfo(np.int32).max else np.intp
+        indices = np.arange(n_samples, dtype=index_type)
         best_params = network.params.copy() if early_stopping else None
         loss_curve = list(self.loss_curve_)
         penalty_curve = list(self.penalty_curve_)
@@ -898,8 +919,10 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                 "Training diverged: the loss or the weights became infinite or "
                 f"NaN (solver={self.solver!r}, learning_rate_init="
                 f"{self.learning_rate_init}). The learning rate is likely too "
-                "large, or the inputs unscaled (try StandardScaler). The "
-                "previously fitted model, if any, is unchanged."
+                "large for the scale of the inputs, the targets or the "
+                "penalties: lower learning_rate_init, scale X (and y) with "
+                "StandardScaler, or lower the lambdas. The previously fitted "
+                "model, if any, is unchanged."
             )
 
     # ------------------------------------------------------------------
@@ -907,7 +930,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     def _validate_for_predict(self, X):
         check_is_fitted(self)
-        return validate_data(
+        return validate_numeric_data(
             self,
             X,
             accept_sparse=["csr", "csc"],
@@ -916,8 +939,26 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         )
 
     def _logits(self, X):
-        """Output pre-activations for validated X, shape (n_samples, n_outputs)."""
-        return forward(X, self.coefs_, self.intercepts_, self.activation)[-1]
+        """Output pre-activations for validated X, shape (n_samples, n_outputs).
+
+        Raises
+        ------
+        ValueError
+            If an output overflowed to inf or NaN: finite inputs can still be
+            too large for the network (say 1e300 times a weight above one),
+            and a NaN would otherwise pass silently as a prediction.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = forward(X, self.coefs_, self.intercepts_, self.activation)[-1]
+        finite = np.isfinite(logits).all(axis=1)
+        if not finite.all():
+            raise ValueError(
+                f"The network's outputs overflowed to inf or NaN for "
+                f"{np.count_nonzero(~finite)} of {finite.size} samples: their "
+                "inputs are too large in magnitude. Scale X as the training "
+                "data were scaled."
+            )
+        return logits
 
     def _outputs_of(self, coefs, intercepts, X):
         logits = forward(X, coefs, intercepts, self.activation)[-1]
@@ -926,7 +967,9 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
 
     def _outputs(self, X):
         """Network outputs (after the output function) for validated X."""
-        return self._outputs_of(self.coefs_, self.intercepts_, X)
+        outputs = self._logits(X)
+        ACTIVATIONS[self.out_activation_](outputs)
+        return outputs
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -158,7 +158,9 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
             # Raises when classes are missing on the first call or changed later.
             first_call = _check_partial_fit_first_call(self, classes) or first_call
         if first_call:
-            binarizer = LabelBinarizer()
+            # Sparse output: the one-hot matrix is then built once, directly
+            # in X's dtype, without a dense integer copy of it first.
+            binarizer = LabelBinarizer(sparse_output=True)
             # The columns of a multilabel indicator matrix are its classes.
             multilabel = type_of_target(y) == "multilabel-indicator"
             binarizer.fit(y if classes is None or multilabel else classes)
@@ -172,7 +174,7 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
                     f"classes {self.classes_.tolist()} given at the first call "
                     "to partial_fit."
                 )
-        Y = self._label_binarizer.transform(y).astype(X.dtype, copy=False)
+        Y = self._label_binarizer.transform(y).astype(X.dtype).toarray()
 
         if self.class_weight is not None:
             if incremental and self.class_weight == "balanced":
