@@ -38,7 +38,14 @@ class _Optimizer:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_scratch"] = None
+        # The dtype's name rather than a numpy.dtype object, so that loading
+        # a fitted model with skops.io trusts nothing beyond skreg's types.
+        state["dtype"] = self.dtype.name
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.dtype = np.dtype(self.dtype)
 
     def state_arrays(self):
         """The optimizer's state: flat arrays with the parameters' layout."""
