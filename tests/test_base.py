@@ -213,6 +213,32 @@ def test_stochastic_epoch_loss_is_weighted_data_loss_plus_penalty(
 
 
 @ignore_convergence
+@pytest.mark.parametrize("zero", [0.0, -0.0])
+def test_l1_subgradient_is_plus_lambda_at_zero_weights(problem, zero):
+    """From all-zero parameters with tanh (tanh(0) = 0), the data gradient of
+    every weight is exactly zero, so one plain gradient step moves each weight
+    by -learning_rate * l1_weight * (+1), for 0.0 and -0.0 alike."""
+    Estimator, X, y = problem
+    model = Estimator(
+        hidden_layer_sizes=(4,),
+        activation="tanh",
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=0.5,
+        l1_weight=0.25,
+        max_iter=1,
+        warm_start=True,
+        random_state=0,
+    ).fit(X, y)
+    model.coefs_ = [np.full_like(coef, zero) for coef in model.coefs_]
+    model.intercepts_ = [np.full_like(b, zero) for b in model.intercepts_]
+    model.fit(X, y)
+    for coef in model.coefs_:
+        assert_array_equal(coef, -0.125)  # -0.5 * 0.25
+    assert_array_equal(model.intercepts_[0], 0.0)  # no data gradient, no penalty
+
+
+@ignore_convergence
 def test_per_layer_lambda_shrinks_only_its_layer(problem):
     Estimator, X, y = problem
 
