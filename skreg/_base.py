@@ -39,6 +39,8 @@ from ._sparsity import input_importances, layer_sparsity
 
 #: 'auto' batch size: min(DEFAULT_BATCH_SIZE, n_samples).
 DEFAULT_BATCH_SIZE = 200
+#: lbfgs evaluates the full-batch loss this many rows at a time.
+LBFGS_CHUNK_ROWS = 2048
 STOCHASTIC_SOLVERS = ("sgd", "adam")
 #: L-BFGS-B's relative-decrease tolerance with l1_method='proximal': small
 #: enough that ``tol`` (the projected gradient) decides when to stop.
@@ -839,8 +841,10 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
     def _train_lbfgs(self, network, penalty, X, Y, sample_weight):
         n_samples = X.shape[0]
         weights = (sample_weight / sample_weight.sum()).astype(network.dtype)
-        workspace = network.workspace(n_samples)
+        # Full-batch loss in chunks: memory of one chunk, not of all rows.
+        workspace = network.workspace(min(n_samples, LBFGS_CHUNK_ROWS))
         scratch = np.empty_like(network.params)
+        accumulator = np.empty_like(network.params)
         last = {}
         # Proximal L1: L-BFGS-B minimises the smooth split of the L1 terms
         # under bounds. Otherwise nothing is split and the variables are theta.
@@ -855,7 +859,9 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
 
         def objective(variables):
             split.merge(variables, out=network.params)
-            data_loss = network.loss_gradient(X, Y, weights, workspace)
+            data_loss = network.loss_gradient_in_chunks(
+                X, Y, weights, workspace, accumulator
+            )
             last["penalty"] = penalty.value(
                 network.params, scratch, include_l1=not proximal
             ) + split.value(variables)

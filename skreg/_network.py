@@ -31,6 +31,7 @@ one), so the gradients need no division by the number of samples.
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils import gen_batches
 from sklearn.utils.extmath import safe_sparse_dot
 
 from ._blas import gemm_accumulate
@@ -281,6 +282,40 @@ class Network:
         )
         return loss
 
+    def loss_gradient_in_chunks(self, X, Y, sample_weight, workspace, accumulator):
+        """Data loss and gradient over any number of rows, a workspace at a time.
+
+        The weights are normalized over all the rows, so the loss and the
+        gradient are sums over samples: each chunk's part adds up to the
+        whole. Memory stays that of one chunk, whatever the number of rows.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Y : ndarray of shape (n_samples, n_outputs)
+        sample_weight : ndarray of shape (n_samples,)
+            Normalized sample weights, summing to one over all rows.
+        workspace : Workspace
+            Buffers for the chunks.
+        accumulator : ndarray of shape (n_parameters,)
+            Work space, overwritten.
+
+        Returns
+        -------
+        loss : float
+            The weighted mean data loss; its gradient is in :attr:`gradient`.
+        """
+        n_samples = X.shape[0]
+        if n_samples <= workspace.batch_size:
+            return self.loss_gradient(X, Y, sample_weight, workspace)
+        loss = 0.0
+        accumulator[...] = 0
+        for rows in gen_batches(n_samples, workspace.batch_size):
+            loss += self.loss_gradient(X[rows], Y[rows], sample_weight[rows], workspace)
+            accumulator += self.gradient
+        self.gradient[...] = accumulator
+        return loss
+
     def initialize(self, random_state):
         """Draw initial weights and biases (Glorot uniform).
 
@@ -342,6 +377,7 @@ class Workspace:
 
     Attributes
     ----------
+    batch_size : int
     activations : list of ndarray of shape (batch_size, fan_out)
         One per layer (the last holds the logits, then the output delta).
     deltas : list of ndarray of shape (batch_size, fan_out)
@@ -351,6 +387,7 @@ class Workspace:
     """
 
     def __init__(self, layer_sizes, batch_size, dtype):
+        self.batch_size = batch_size
         self.activations = [np.empty((batch_size, n), dtype) for n in layer_sizes[1:]]
         self.deltas = [np.empty((batch_size, n), dtype) for n in layer_sizes[1:-1]]
         self.ones = np.ones(batch_size, dtype)
