@@ -1,0 +1,222 @@
+"""Time skreg's fit against scikit-learn's MLPClassifier, side by side.
+
+Run from the repository root::
+
+    python benchmarks/bench_fit.py            # both workloads, float64 and float32
+    python benchmarks/bench_fit.py --quick    # fewer repeats
+
+For each workload and dtype, both estimators are fitted alternately (skreg,
+scikit-learn, skreg, ...) in this one process with the same architecture,
+batch size, number of epochs, solver (adam) and an equivalent L2 penalty
+(``alpha = 2 * batch_size * l2_weight``; scikit-learn divides alpha by the
+batch size and halves it). Early stopping on the training loss is disabled
+(``n_iter_no_change`` larger than the number of epochs), so both run exactly
+the requested epochs.
+
+Printed per row: the median milliseconds per epoch of each, the speedup over
+scikit-learn, the ratio of skreg's epoch to the *matrix-multiply floor* (the
+same epoch's forward and backward matrix products alone, on preallocated
+buffers, timed in this run), skreg's peak memory during fit (X plus the
+peak of fit's own allocations traced by tracemalloc, in a separate untimed
+fit) next to the size of the training data (X and the one-hot targets) +
+model + optimizer state, and both models' training accuracies. The machine is
+shared and noisy: compare the ratios, not the absolute times.
+"""
+
+import argparse
+import statistics
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+from sklearn.utils import gen_batches
+
+from skreg import MLPRegularizedClassifier
+
+L2_WEIGHT = 1e-5
+
+
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+def classification_50k():
+    return make_classification(
+        n_samples=50000, n_features=100, n_informative=40, n_classes=10, random_state=0
+    )
+
+
+#: name, data loader, hidden layer sizes, batch size, epochs, repeats
+WORKLOADS = [
+    ("digits", digits, (100,), 200, 50, 7),
+    ("classification 50k", classification_50k, (256, 128), 256, 5, 3),
+]
+
+
+def make_models(hidden, batch_size, epochs):
+    common = dict(
+        hidden_layer_sizes=hidden,
+        solver="adam",
+        batch_size=batch_size,
+        max_iter=epochs,
+        n_iter_no_change=epochs + 1,
+        random_state=0,
+    )
+    skreg_model = MLPRegularizedClassifier(l2_weight=L2_WEIGHT, **common)
+    sklearn_model = MLPClassifier(alpha=2 * batch_size * L2_WEIGHT, **common)
+    return skreg_model, sklearn_model
+
+
+def timed_fit(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        model.fit(X, y)
+        return time.perf_counter() - start
+
+
+def matmul_floor(X, layer_sizes, batch_size, dtype, repeats):
+    """Median seconds of one epoch's forward and backward matrix products alone."""
+    rng = np.random.RandomState(0)
+    # Realistic magnitudes: no overflow, no denormals to slow the products.
+    coefs = [
+        (rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in)).astype(dtype)
+        for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:], strict=True)
+    ]
+    acts = [np.empty((batch_size, size), dtype) for size in layer_sizes[1:]]
+    deltas = [
+        (rng.standard_normal((batch_size, size)) / batch_size).astype(dtype)
+        for size in layer_sizes[1:]
+    ]
+    grads = [np.empty_like(coef) for coef in coefs]
+    X_batch = np.ascontiguousarray(X[:batch_size], dtype=dtype)
+    n_samples = X.shape[0]
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for batch in gen_batches(n_samples, batch_size):
+            rows = batch.stop - batch.start
+            layer_input = X_batch[:rows]
+            for coef, act in zip(coefs, acts, strict=True):
+                np.matmul(layer_input, coef, out=act[:rows])
+                layer_input = act[:rows]
+            for index in range(len(coefs) - 1, -1, -1):
+                previous = X_batch[:rows] if index == 0 else acts[index - 1][:rows]
+                np.matmul(previous.T, deltas[index][:rows], out=grads[index])
+                if index > 0:
+                    np.matmul(
+                        deltas[index][:rows],
+                        coefs[index].T,
+                        out=deltas[index - 1][:rows],
+                    )
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_fit_memory(model, X, y):
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def describe_machine():
+    """One line on the BLAS in use: kernels and threads decide the timings."""
+    from threadpoolctl import threadpool_info
+
+    for pool in threadpool_info():
+        if pool["user_api"] == "blas":
+            print(
+                f"BLAS: {pool['internal_api']} {pool['version']} "
+                f"({pool.get('architecture')}), {pool['num_threads']} threads; "
+                f"numpy {np.__version__}"
+            )
+
+
+def run(quick):
+    describe_machine()
+    header = (
+        f"{'workload':<20}{'dtype':<9}{'skreg ms/ep':>12}{'sklearn ms/ep':>14}"
+        f"{'speedup':>9}{'floor ms':>10}{'/floor':>8}{'peak MB':>9}{'base MB':>9}"
+        f"{'acc skreg':>11}{'acc sklearn':>12}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, loader, hidden, batch_size, epochs, repeats in WORKLOADS:
+        if quick:
+            repeats = max(2, repeats // 2)
+        X64, y = loader()
+        for dtype in (np.float64, np.float32):
+            X = X64.astype(dtype)
+            skreg_model, sklearn_model = make_models(hidden, batch_size, epochs)
+            skreg_times, sklearn_times = [], []
+            for _ in range(repeats):
+                skreg_times.append(timed_fit(skreg_model, X, y))
+                sklearn_times.append(timed_fit(sklearn_model, X, y))
+            skreg_epoch = statistics.median(skreg_times) / epochs
+            sklearn_epoch = statistics.median(sklearn_times) / epochs
+            layer_sizes = [X.shape[1], *hidden, skreg_model.n_outputs_]
+            floor = matmul_floor(X, layer_sizes, batch_size, dtype, repeats)
+            params = sum(c.nbytes for c in skreg_model.coefs_) + sum(
+                b.nbytes for b in skreg_model.intercepts_
+            )
+            # data (X and one-hot Y) + parameters + adam's two moments
+            base = X.nbytes + y.size * skreg_model.n_outputs_ * X.itemsize + 3 * params
+            # X exists before fit; fit's own allocations come on top of it.
+            peak = X.nbytes + peak_fit_memory(
+                make_models(hidden, batch_size, epochs)[0], X, y
+            )
+            print(
+                f"{name:<20}{np.dtype(dtype).name:<9}{1e3 * skreg_epoch:>12.1f}"
+                f"{1e3 * sklearn_epoch:>14.1f}{sklearn_epoch / skreg_epoch:>9.2f}"
+                f"{1e3 * floor:>10.1f}{skreg_epoch / floor:>8.2f}"
+                f"{peak / 2**20:>9.1f}{base / 2**20:>9.1f}"
+                f"{skreg_model.score(X, y):>11.4f}{sklearn_model.score(X, y):>12.4f}"
+            )
+
+
+def penalty_overhead(quick):
+    """Epoch time with all four penalties on, relative to none (workload 2)."""
+    name, loader, hidden, batch_size, epochs, repeats = WORKLOADS[1]
+    if quick:
+        repeats = max(2, repeats // 2)
+    X64, y = loader()
+    all_four = dict(l1_weight=1e-5, l1_bias=1e-5, l2_weight=1e-5, l2_bias=1e-5)
+    print(f"\nPenalty overhead on {name} (ratio of epoch times, all four / none):")
+    for dtype in (np.float64, np.float32):
+        X = X64.astype(dtype)
+        times = {"none": [], "all four": []}
+        for _ in range(repeats):
+            for label, penalties in (("none", {}), ("all four", all_four)):
+                model = MLPRegularizedClassifier(
+                    hidden_layer_sizes=hidden,
+                    batch_size=batch_size,
+                    max_iter=epochs,
+                    n_iter_no_change=epochs + 1,
+                    random_state=0,
+                    **penalties,
+                )
+                times[label].append(timed_fit(model, X, y))
+        ratio = statistics.median(times["all four"]) / statistics.median(times["none"])
+        print(f"  {np.dtype(dtype).name:<9}{ratio:.3f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    quick = parser.parse_args().quick
+    run(quick)
+    penalty_overhead(quick)
+
+
+if __name__ == "__main__":
+    main()
