@@ -164,6 +164,14 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
             # The columns of a multilabel indicator matrix are its classes.
             multilabel = type_of_target(y) == "multilabel-indicator"
             binarizer.fit(y if classes is None or multilabel else classes)
+            if binarizer.classes_.size < 2:
+                # Nothing to learn, and predict_proba would give two columns
+                # for the one class.
+                raise ValueError(
+                    f"{type(self).__name__} needs at least 2 classes in y (or "
+                    "in the classes passed to partial_fit); got one class: "
+                    f"{binarizer.classes_.tolist()}."
+                )
             self._label_binarizer = binarizer
             self.classes_ = binarizer.classes_
         elif type_of_target(y) != "multilabel-indicator":
