@@ -41,9 +41,18 @@ def relu(Z):
     np.maximum(Z, 0, out=Z)
 
 
+def row_max(Z):
+    """The maximum of each row of ``Z``, shape (n_samples,).
+
+    Indexing the row-wise argmax is several times faster than
+    ``Z.max(axis=1)`` on the short rows of an output layer.
+    """
+    return Z[np.arange(Z.shape[0]), Z.argmax(axis=1)]
+
+
 def softmax(Z):
     """:math:`f(z)_k = e^{z_k} / \\sum_j e^{z_j}` over each row, in place."""
-    Z -= Z.max(axis=1, keepdims=True)
+    Z -= row_max(Z)[:, np.newaxis]
     np.exp(Z, out=Z)
     Z /= Z.sum(axis=1, keepdims=True)
 
@@ -151,10 +160,11 @@ def log_loss(Z, Y, sample_weight):
     -------
     loss : float
     """
-    Z -= Z.max(axis=1, keepdims=True)
+    Z -= row_max(Z)[:, np.newaxis]
     target_logit = np.einsum("ik,ik->i", Y, Z)
     np.exp(Z, out=Z)
-    normalizer = Z.sum(axis=1)
+    # A matrix-vector product sums the short rows faster than Z.sum(axis=1).
+    normalizer = Z @ np.ones(Z.shape[1], dtype=Z.dtype)
     Z /= normalizer[:, np.newaxis]
     loss = np.dot(sample_weight, np.log(normalizer) - target_logit)
     Z -= Y
@@ -191,7 +201,7 @@ def binary_log_loss(Z, Y, sample_weight):
     """
     per_unit = np.logaddexp(0, Z)
     per_unit -= Y * Z
-    loss = np.dot(sample_weight, per_unit.sum(axis=1))
+    loss = np.dot(sample_weight, per_unit).sum()
     expit(Z, out=Z)
     Z -= Y
     Z *= sample_weight[:, np.newaxis]

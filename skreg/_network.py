@@ -400,6 +400,8 @@ class Workspace:
         activations, deltas : list of ndarray of shape (n_rows, fan_out)
         ones : ndarray of shape (n_rows,)
         """
+        if n_rows == self.batch_size:
+            return self.activations, self.deltas, self.ones
         return (
             [buffer[:n_rows] for buffer in self.activations],
             [buffer[:n_rows] for buffer in self.deltas],
