@@ -781,7 +781,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
 
             epoch_penalty = weighted_penalty / total_weight
             epoch_loss = weighted_loss / total_weight + epoch_penalty
-            self._check_finite(network, epoch_loss)
+            self._check_finite(network, epoch_loss, optimizer)
             self.n_iter_ += 1
             self.t_ += n_samples
             loss_curve.append(epoch_loss)
@@ -919,11 +919,19 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         """Whether the L1 terms go through their proximal step (or split)."""
         return self.l1_method == "proximal" and penalty.has_l1
 
-    def _check_finite(self, network, loss):
-        if not np.isfinite(loss) or not np.all(np.isfinite(network.params)):
+    def _check_finite(self, network, loss, optimizer=None):
+        # Adam's second moment overflows (a gradient beyond 1e154) while the
+        # weights stay finite; kept, it would freeze those weights for good.
+        state = optimizer.state_arrays() if optimizer is not None else ()
+        if not (
+            np.isfinite(loss)
+            and np.all(np.isfinite(network.params))
+            and all(np.all(np.isfinite(array)) for array in state)
+        ):
             raise ValueError(
-                "Training diverged: the loss or the weights became infinite or "
-                f"NaN (solver={self.solver!r}, learning_rate_init="
+                "Training diverged: the loss, the weights or the optimizer's "
+                "state became infinite or NaN (solver="
+                f"{self.solver!r}, learning_rate_init="
                 f"{self.learning_rate_init}). The learning rate is likely too "
                 "large for the scale of the inputs, the targets or the "
                 "penalties: lower learning_rate_init, scale X (and y) with "
