@@ -687,17 +687,27 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
 
         early_stopping = self.early_stopping and not incremental
         if early_stopping:
-            (X, X_val, y, y_val, Y, _, sample_weight, sample_weight_val) = (
-                train_test_split(
-                    X,
-                    y,
-                    Y,
-                    sample_weight,
-                    random_state=self._random_state,
-                    test_size=self.validation_fraction,
-                    stratify=self._split_stratify(y),
+            try:
+                (X, X_val, y, y_val, Y, _, sample_weight, sample_weight_val) = (
+                    train_test_split(
+                        X,
+                        y,
+                        Y,
+                        sample_weight,
+                        random_state=self._random_state,
+                        test_size=self.validation_fraction,
+                        stratify=self._split_stratify(y),
+                    )
                 )
-            )
+            except ValueError as error:
+                # Too few samples, or of some class, for the split; the error
+                # speaks of train_test_split's parameters, not of ours.
+                raise ValueError(
+                    "early_stopping cannot hold out validation_fraction="
+                    f"{self.validation_fraction} of the {X.shape[0]} samples "
+                    f"({error}). Add samples, change validation_fraction or "
+                    "set early_stopping=False."
+                ) from None
             if X.shape[0] == 0 or not np.any(sample_weight > 0):
                 raise ValueError(
                     "early_stopping left no training sample with a positive "
