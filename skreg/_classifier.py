@@ -247,6 +247,23 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
         """
         return self._decode(self._outputs(self._validate_for_predict(X)))
 
+    def decision_function(self, X):
+        """The output layer's pre-activations (logits).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For binary targets, one score per sample: the log-odds of
+            ``classes_[1]``. Otherwise one score per class (multiclass: the
+            softmax's inputs; multilabel: each label's log-odds).
+        """
+        logits = self._logits(self._validate_for_predict(X))
+        return logits.ravel() if self._is_binary() else logits
+
     def predict_proba(self, X):
         """Class probabilities.
 

@@ -43,6 +43,23 @@ def test_predict_proba_is_the_output_function_of_the_logits(task):
 
 
 @ignore_convergence
+@ignore_convergence
+@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel"])
+def test_decision_function_is_the_logits(task):
+    X, y = make_problem(task)
+    model = small_model(activation="tanh").fit(X, y)
+    z = ref.logits(X, model.coefs_, model.intercepts_, "tanh")
+    scores = model.decision_function(X)
+    if task == "binary":
+        assert scores.shape == (X.shape[0],)
+        assert_allclose(scores, z[:, 0], rtol=1e-12)
+        assert_array_equal(model.predict(X), model.classes_[(scores > 0).astype(int)])
+    else:
+        assert_allclose(scores, z, rtol=1e-12)
+    if task == "multiclass":
+        assert_array_equal(model.predict(X), model.classes_[scores.argmax(axis=1)])
+
+
 def test_string_labels_round_trip():
     X, y = make_problem("multiclass")
     labels = np.array(["cat", "dog", "eel"])[y]
