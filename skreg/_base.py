@@ -713,6 +713,15 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                     "early_stopping left no training sample with a positive "
                     "weight; lower validation_fraction or add samples."
                 )
+            if X_val.shape[0] < 2:
+                # One sample has no R^2 (a warning and a NaN score per epoch,
+                # and the initial weights kept as the best).
+                raise ValueError(
+                    "early_stopping holds out a single validation sample "
+                    f"(validation_fraction={self.validation_fraction}); its "
+                    "score needs at least 2. Add samples, raise "
+                    "validation_fraction or set early_stopping=False."
+                )
 
         n_samples, n_features = X.shape
         batch_size = self._resolve_batch_size(n_samples)
