@@ -280,14 +280,17 @@ def per_layer_strengths(name, value, n_layers):
 
 
 def validate_numeric_data(estimator, X, y="no_validation", **check_params):
-    """:func:`~sklearn.utils.validation.validate_data`, with overflow as ValueError.
+    """:func:`~sklearn.utils.validation.validate_data`, quiet on large numbers.
 
     A Python integer beyond the float64 range (in an object array) makes the
     conversion raise OverflowError; it is reported as a ValueError, like any
-    other non-finite input.
+    other non-finite input. Finite values whose sum overflows (say +1e308 and
+    -1e308) no longer raise a RuntimeWarning from the finiteness check's fast
+    path, which then checks element by element.
     """
     try:
-        return validate_data(estimator, X, y, **check_params)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return validate_data(estimator, X, y, **check_params)
     except OverflowError as error:
         raise ValueError(
             f"Input contains a number too large for float64 ({error})."
