@@ -600,15 +600,26 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         self.intercepts_ = network.intercepts
 
     def _prepare_progress(self, continue_training, incremental):
-        """Set the stopping criterion's counters for this call."""
-        if not continue_training:
-            self._no_improvement_count = 0
+        """Set the stopping criterion's counters for this call.
+
+        ``partial_fit`` carries them over from call to call. Every ``fit``
+        starts them afresh, warm-started or not: a warm start reuses the
+        weights, but its stopping test is about this call's epochs (a lambda
+        path fitted from weak to strong penalties would otherwise stop after
+        one epoch per value, its loss rising above the previous best).
+        The curves (``loss_curve_``, ``validation_scores_``) keep growing.
+        """
+        if incremental and continue_training:
+            if self.best_loss_ is None:
+                self.best_loss_ = np.inf
+            return
+        self._no_improvement_count = 0
         if self.early_stopping and not incremental:
             if self.validation_scores_ is None:
                 self.validation_scores_ = []
-                self.best_validation_score_ = -np.inf
+            self.best_validation_score_ = -np.inf
             self.best_loss_ = None
-        elif not continue_training or self.best_loss_ is None:
+        else:
             self.best_loss_ = np.inf
 
     def _hidden_layer_sizes(self):

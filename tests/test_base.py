@@ -562,6 +562,27 @@ def test_warm_start_continues_from_the_previous_weights(problem):
 
 
 @ignore_convergence
+def test_each_warm_started_fit_gets_a_fresh_stopping_criterion(problem):
+    """After a fit that stopped on its loss, a warm-started fit with a stronger
+    penalty (a higher loss than the previous best) still trains: it can only
+    stop once n_iter_no_change epochs of its own have not improved."""
+    Estimator, X, y = problem
+    model = Estimator(
+        hidden_layer_sizes=(5,),
+        tol=1e-2,
+        n_iter_no_change=3,
+        max_iter=300,
+        warm_start=True,
+        random_state=0,
+    ).fit(X, y)
+    assert model.n_iter_ < 300  # stopped on the loss, not on max_iter
+    first = model.n_iter_
+    model.set_params(l2_weight=1.0).fit(X, y)
+    assert model.n_iter_ - first >= 3 + 1
+    assert model.best_loss_ == min(model.loss_curve_[first:])
+
+
+@ignore_convergence
 def test_refit_without_warm_start_starts_afresh(problem):
     Estimator, X, y = problem
     fresh = Estimator(max_iter=2, **FULL_BATCH_GRADIENT_DESCENT).fit(X, y)
