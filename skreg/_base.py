@@ -183,14 +183,14 @@ SHARED_ATTRIBUTES_DOC = """\
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_importances_ : ndarray of shape (n_features_in_,)
+    feature_importances_ : ndarray of shape (`n_features_in_`,)
         Euclidean norm of each input's first-layer weight row: exactly zero
         for the inputs the L1 penalty removed (with
         ``l1_method='proximal'``). ``SelectFromModel(model, threshold=1e-12)``
         keeps exactly the other inputs (its default threshold, the mean
         importance, would keep only the more important ones).
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     n_iter_ : int
@@ -466,7 +466,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
 
         Returns
         -------
-        sparsity : dict of str to ndarray of shape (n_layers_ - 1,)
+        sparsity : dict of str to ndarray of shape (`n_layers_` - 1,)
             One entry per layer, the first layer first:
 
             - ``'n_weights'``, ``'n_zero_weights'`` and
@@ -504,7 +504,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
 
         Returns
         -------
-        importances : ndarray of shape (n_features_in_,)
+        importances : ndarray of shape (`n_features_in_`,)
         """
         check_is_fitted(self)
         return input_importances(self.coefs_[0])
