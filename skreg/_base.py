@@ -826,6 +826,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
             message += f"penalty = {epoch_penalty:.8f}"
             if early_stopping:
                 outputs = self._outputs_of(network.coefs, network.intercepts, X_val)
+                self._check_finite(network, epoch_loss, outputs=outputs)
                 score = self._validation_score(outputs, y_val, sample_weight_val)
                 validation_scores.append(score)
                 message += f", validation score = {score:.6f}"
@@ -952,18 +953,19 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         """Whether the L1 terms go through their proximal step (or split)."""
         return self.l1_method == "proximal" and penalty.has_l1
 
-    def _check_finite(self, network, loss, optimizer=None):
-        # Adam's second moment overflows (a gradient beyond 1e154) while the
-        # weights stay finite; kept, it would freeze those weights for good.
-        state = optimizer.state_arrays() if optimizer is not None else ()
-        if not (
-            np.isfinite(loss)
-            and np.all(np.isfinite(network.params))
-            and all(np.all(np.isfinite(array)) for array in state)
-        ):
+    def _check_finite(self, network, loss, optimizer=None, outputs=None):
+        arrays = [network.params]
+        if optimizer is not None:
+            # Adam's second moment overflows (a gradient beyond 1e154) while
+            # the weights stay finite; kept, it would freeze those weights.
+            arrays.extend(optimizer.state_arrays())
+        if outputs is not None:
+            # Early stopping's validation outputs can overflow first.
+            arrays.append(outputs)
+        if not (np.isfinite(loss) and all(np.all(np.isfinite(a)) for a in arrays)):
             raise ValueError(
-                "Training diverged: the loss, the weights or the optimizer's "
-                "state became infinite or NaN (solver="
+                "Training diverged: the loss, the weights, the optimizer's "
+                "state or the outputs became infinite or NaN (solver="
                 f"{self.solver!r}, learning_rate_init="
                 f"{self.learning_rate_init}). The learning rate is likely too "
                 "large for the scale of the inputs, the targets or the "
