@@ -13,6 +13,7 @@ a model fitted earlier is never lost.
 """
 
 import copy
+import os
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -30,6 +31,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
+from threadpoolctl import ThreadpoolController
 
 from ._functions import ACTIVATIONS, OUTPUT_ACTIVATION
 from ._network import Network, forward, parameter_slices
@@ -238,6 +240,33 @@ def fill_shared_docs(cls):
         "    %(shared_parameters)s", SHARED_PARAMETERS_DOC
     ).replace("    %(shared_attributes)s", SHARED_ATTRIBUTES_DOC)
     return cls
+
+
+def single_threaded_foreign_blas():
+    """Limit every BLAS library but NumPy's to one thread, as a context manager.
+
+    L-BFGS-B does its vector algebra with scipy's BLAS, which pip wheels ship
+    as a library of its own, next to NumPy's that computes the network's
+    matrix products. Each keeps a pool of threads that spin for a while after
+    their work: alternating between the two makes the pools fight over the
+    cores (a fit several times slower on two cores). scipy's calls are on
+    vectors the size of the parameters, so one thread is all they need.
+
+    Returns
+    -------
+    limiter : context manager
+        A no-op when NumPy's BLAS is the only one loaded.
+    """
+    numpy_folder = os.path.dirname(np.__file__)
+    controller = ThreadpoolController()
+    foreign = [
+        library.filepath
+        for library in controller.select(user_api="blas").lib_controllers
+        if not library.filepath.startswith(
+            (numpy_folder + os.sep, numpy_folder + ".libs")
+        )
+    ]
+    return controller.select(filepath=foreign).limit(limits=1)
 
 
 def per_layer_strengths(name, value, n_layers):
@@ -919,7 +948,10 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                     f"penalty = {last['penalty']:.8f}"
                 )
 
-        with np.errstate(over="ignore", invalid="ignore"):
+        with (
+            np.errstate(over="ignore", invalid="ignore"),
+            single_threaded_foreign_blas(),
+        ):
             result = scipy.optimize.minimize(
                 objective,
                 split.split(network.params),

@@ -34,7 +34,6 @@ import scipy.sparse as sp
 from sklearn.utils import gen_batches
 from sklearn.utils.extmath import safe_sparse_dot
 
-from ._blas import gemm_accumulate
 from ._functions import ACTIVATIONS, DERIVATIVES, LOSSES
 
 
@@ -124,10 +123,9 @@ def forward(X, coefs, intercepts, activation, out=None):
         out = [None] * n_layers
     layer_input = X
     for index, (coef, intercept) in enumerate(zip(coefs, intercepts, strict=True)):
-        if out[index] is not None and _blas_ready(layer_input, coef, out[index]):
-            # Start from the bias and let BLAS accumulate the product onto it.
-            np.copyto(out[index], intercept)
-            gemm_accumulate(layer_input, coef, out[index])
+        if out[index] is not None and not sp.issparse(layer_input):
+            np.matmul(layer_input, coef, out=out[index])
+            out[index] += intercept
         else:
             result = safe_sparse_dot(layer_input, coef, dense_output=True)
             result += intercept
@@ -139,18 +137,6 @@ def forward(X, coefs, intercepts, activation, out=None):
             hidden_activation(out[index])
         layer_input = out[index]
     return out
-
-
-def _blas_ready(*arrays):
-    """Whether dense arrays can go to BLAS as they are: C-contiguous, one dtype."""
-    first = arrays[0]
-    return all(
-        isinstance(array, np.ndarray)
-        and array.flags.c_contiguous
-        and array.dtype == first.dtype
-        and array.dtype in (np.float32, np.float64)
-        for array in arrays
-    )
 
 
 def backward(

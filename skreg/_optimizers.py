@@ -2,14 +2,15 @@
 
 Each optimizer keeps its state in flat arrays with the parameter buffer's
 layout (see :mod:`skreg._network`), so one update is a handful of vectorised
-operations over the whole network (in-place BLAS ``axpy`` and ``scal`` where
-they save a pass), with no allocation: intermediate results go to a scratch
-buffer that is allocated once (and left out of pickles).
+operations over the whole network, with no allocation: intermediate results
+go to a scratch buffer that is allocated once (and left out of pickles).
+Everything runs through NumPy, whose BLAS does the network's matrix products:
+calling a second BLAS (scipy's) in the same loop makes the two libraries'
+thread pools fight over the cores, which costs far more than it saves.
 """
 
 import numpy as np
 
-from ._blas import axpy, scal
 from ._functions import flush_subnormal
 
 #: The adaptive schedule divides the learning rate by this factor each time
@@ -141,13 +142,14 @@ class SGDOptimizer(_Optimizer):
             Updated in place.
         gradient : ndarray of shape (n_parameters,)
         """
-        scal(self.momentum, self.velocity)
-        axpy(-self.learning_rate, gradient, self.velocity)
+        scaled_gradient = np.multiply(gradient, self.learning_rate, out=self.scratch)
+        self.velocity *= self.momentum
+        self.velocity -= scaled_gradient
         if self.nesterov:
-            axpy(self.momentum, self.velocity, params)
-            axpy(-self.learning_rate, gradient, params)
+            params -= scaled_gradient
+            params += np.multiply(self.velocity, self.momentum, out=self.scratch)
         else:
-            axpy(1.0, self.velocity, params)
+            params += self.velocity
 
     def step_size(self, out=None):
         """The step taken along a steady gradient, :math:`\\eta / (1 - \\mu)`.
@@ -258,21 +260,24 @@ class AdamOptimizer(_Optimizer):
         """
         self.t += 1
         scratch = self.scratch
-        scal(self.beta_1, self.first_moment)
-        axpy(1 - self.beta_1, gradient, self.first_moment)
-        scal(self.beta_2, self.second_moment)
-        axpy(1 - self.beta_2, np.square(gradient, out=scratch), self.second_moment)
+        self.first_moment *= self.beta_1
+        self.first_moment += np.multiply(gradient, 1 - self.beta_1, out=scratch)
+        self.second_moment *= self.beta_2
+        squared = np.square(gradient, out=scratch)
+        squared *= 1 - self.beta_2
+        self.second_moment += squared
         # A Python float keeps float32 arithmetic in float32.
         self.learning_rate = float(
             self.learning_rate_init
             * np.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
-        # theta -= eta_t * m / (sqrt(v) + eps), with eta_t applied by axpy.
+        # theta -= eta_t * m / (sqrt(v) + eps)
         denominator = np.sqrt(self.second_moment, out=scratch)
         denominator += self.epsilon
-        direction = np.divide(self.first_moment, denominator, out=scratch)
-        axpy(-self.learning_rate, direction, params)
+        step = np.divide(self.first_moment, denominator, out=scratch)
+        step *= self.learning_rate
+        params -= step
 
     def state_arrays(self):
         return (self.first_moment, self.second_moment)

@@ -41,8 +41,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import Bounds
 
-from ._blas import axpy
-
 
 class L1:
     """The L1 term :math:`\\lambda \\sum_j |\\theta_j|` on one segment."""
@@ -93,7 +91,7 @@ class L1:
         np.greater_equal(theta, 0, out=scratch)
         scratch *= 2 * strength
         scratch -= strength
-        axpy(1.0, scratch, gradient)
+        gradient += scratch
         return float(np.dot(scratch, theta))
 
     @staticmethod
@@ -154,14 +152,14 @@ class L2:
         gradient : ndarray of shape (n,)
             Updated in place.
         scratch : ndarray of shape (n,)
-            Unused; present so that both terms share one interface.
+            Work space, overwritten.
 
         Returns
         -------
         value : float
             :math:`\\lambda \\sum_j \\theta_j^2`.
         """
-        axpy(2.0 * strength, theta, gradient)
+        gradient += np.multiply(theta, 2.0 * strength, out=scratch)
         return strength * float(np.dot(theta, theta))
 
 

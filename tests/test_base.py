@@ -755,3 +755,33 @@ def test_integer_sample_weight_equals_repetition_for_lbfgs(any_problem):
     # ...while ignoring the weights would move it by far more.
     unweighted = Estimator(**parameters).fit(X, y)
     assert np.abs(unweighted.coefs_[0] - weighted.coefs_[0]).max() > 1e-2
+
+
+def test_lbfgs_limits_only_the_other_blas_libraries_to_one_thread():
+    """Inside the context, NumPy's BLAS keeps its threads and any other BLAS
+    (scipy's, when wheels ship their own) runs single-threaded; after it,
+    every library is back to where it was."""
+    import os
+
+    import scipy.linalg  # noqa: F401  (loads scipy's BLAS, if separate)
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from skreg._base import single_threaded_foreign_blas
+
+    numpy_folder = os.path.dirname(np.__file__)
+
+    def is_numpys(info):
+        return info["filepath"].startswith(
+            (numpy_folder + os.sep, numpy_folder + ".libs")
+        )
+
+    with threadpool_limits(2, user_api="blas"):
+        before = {info["filepath"]: info["num_threads"] for info in threadpool_info()}
+        with single_threaded_foreign_blas():
+            for info in threadpool_info():
+                if info["user_api"] != "blas":
+                    continue
+                expected = before[info["filepath"]] if is_numpys(info) else 1
+                assert info["num_threads"] == expected
+        after = {info["filepath"]: info["num_threads"] for info in threadpool_info()}
+    assert after == before
