@@ -377,7 +377,6 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
     }
 
-    @abstractmethod
     def __init__(
         self,
         hidden_layer_sizes=(100,),
