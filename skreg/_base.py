@@ -190,7 +190,10 @@ SHARED_ATTRIBUTES_DOC = """\
         for the inputs the L1 penalty removed (with
         ``l1_method='proximal'``). ``SelectFromModel(model, threshold=1e-12)``
         keeps exactly the other inputs (its default threshold, the mean
-        importance, would keep only the more important ones).
+        importance, would keep only the more important ones). After sgd or
+        adam, the last mini-batch steps can leave a few weak inputs with
+        small nonzero rows; lbfgs, or a threshold above that noise, selects
+        more strictly.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
