@@ -60,6 +60,7 @@ def test_decision_function_is_the_logits(task):
         assert_array_equal(model.predict(X), model.classes_[scores.argmax(axis=1)])
 
 
+@ignore_convergence
 def test_string_labels_round_trip():
     X, y = make_problem("multiclass")
     labels = np.array(["cat", "dog", "eel"])[y]

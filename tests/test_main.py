@@ -30,7 +30,6 @@ def test_report_has_the_three_tables(capsys):
 
 
 def test_plot_saves_the_regularization_path(tmp_path, capsys):
-    pytest.importorskip("matplotlib")
     figure = tmp_path / "path.png"
     main_job.main(["--max-iter", "1", "--cv", "2", "--plot", str(figure)])
     assert figure.stat().st_size > 0
