@@ -237,11 +237,27 @@ SHARED_ATTRIBUTES_DOC = """\
         Best validation score with early stopping, else None."""
 
 
+SHARED_OBJECTIVE_DOC = """\
+    It minimises, over each mini-batch :math:`B` (the whole data set for
+    'lbfgs'),
+
+    .. math::
+
+        \\frac{\\sum_{i \\in B} s_i \\ell_i}{\\sum_{i \\in B} s_i}
+        + \\lambda_{1,W} \\sum |W| + \\lambda_{1,b} \\sum |b|
+        + \\lambda_{2,W} \\sum W^2 + \\lambda_{2,b} \\sum b^2 ,"""
+
+SHARED_DOCS = {
+    "shared_objective": SHARED_OBJECTIVE_DOC,
+    "shared_parameters": SHARED_PARAMETERS_DOC,
+    "shared_attributes": SHARED_ATTRIBUTES_DOC,
+}
+
+
 def fill_shared_docs(cls):
-    """Insert the shared Parameters and Attributes sections into a docstring."""
-    cls.__doc__ = cls.__doc__.replace(
-        "    %(shared_parameters)s", SHARED_PARAMETERS_DOC
-    ).replace("    %(shared_attributes)s", SHARED_ATTRIBUTES_DOC)
+    """Insert the shared objective, Parameters and Attributes into a docstring."""
+    for name, text in SHARED_DOCS.items():
+        cls.__doc__ = cls.__doc__.replace(f"    %({name})s", text)
     return cls
 
 

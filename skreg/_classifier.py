@@ -23,14 +23,7 @@ from ._functions import ACTIVATIONS, log_softmax
 class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
     """Multilayer perceptron classifier with L1 and L2 penalties on weights and biases.
 
-    It minimises, over each mini-batch :math:`B` (the whole data set for
-    'lbfgs'),
-
-    .. math::
-
-        \\frac{\\sum_{i \\in B} s_i \\ell_i}{\\sum_{i \\in B} s_i}
-        + \\lambda_{1,W} \\sum |W| + \\lambda_{1,b} \\sum |b|
-        + \\lambda_{2,W} \\sum W^2 + \\lambda_{2,b} \\sum b^2 ,
+    %(shared_objective)s
 
     where :math:`\\ell_i` is the log-loss of sample :math:`i` (softmax output
     for multiclass targets, one logistic unit for binary targets, independent

@@ -11,14 +11,7 @@ from ._base import BaseMLPRegularized, _check_solver, fill_shared_docs
 class MLPRegularizedRegressor(RegressorMixin, BaseMLPRegularized):
     """Multilayer perceptron regressor with L1 and L2 penalties on weights and biases.
 
-    It minimises, over each mini-batch :math:`B` (the whole data set for
-    'lbfgs'),
-
-    .. math::
-
-        \\frac{\\sum_{i \\in B} s_i \\ell_i}{\\sum_{i \\in B} s_i}
-        + \\lambda_{1,W} \\sum |W| + \\lambda_{1,b} \\sum |b|
-        + \\lambda_{2,W} \\sum W^2 + \\lambda_{2,b} \\sum b^2 ,
+    %(shared_objective)s
 
     with :math:`\\ell_i = \\frac{1}{2K} \\sum_{k=1}^{K} (\\hat{y}_{ik} -
     y_{ik})^2` half the squared error averaged over the :math:`K` outputs (as
