@@ -345,6 +345,71 @@ def validate_numeric_data(estimator, X, y="no_validation", **check_params):
         ) from None
 
 
+class MiniBatches:
+    """The mini-batches of an epoch, gathered into buffers reused every time.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+    sample_weight : ndarray of shape (n_samples,)
+    batch_size : int
+    shuffle : bool
+        Draw a new order of the samples at each epoch; otherwise the batches
+        are consecutive slices (views, no copy).
+    """
+
+    def __init__(self, X, Y, sample_weight, batch_size, shuffle):
+        self.X, self.Y, self.batch_size, self.shuffle = X, Y, batch_size, shuffle
+        self.sample_weight = sample_weight.astype(Y.dtype, copy=False)
+        self.total_weight = float(self.sample_weight.sum())
+        n_samples = X.shape[0]
+        index_type = np.int32 if n_samples <= np.iinfo(np.int32).max else np.intp
+        self.indices = np.arange(n_samples, dtype=index_type)
+        self.gather = shuffle and not sp.issparse(X)
+        if self.gather:
+            self.X_batch = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
+        self.Y_batch = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
+        self.weight_batch = np.empty(batch_size, dtype=Y.dtype)
+
+    def epoch(self, random_state):
+        """Yield ``(X_part, Y_part, weights, batch_weight)`` for each batch.
+
+        ``weights`` are the batch's sample weights normalized to sum to one,
+        and ``batch_weight`` their sum before normalization; batches whose
+        weights are all zero are skipped.
+        """
+        if self.shuffle:
+            random_state.shuffle(self.indices)
+        for batch in gen_batches(self.X.shape[0], self.batch_size):
+            if self.shuffle:
+                rows = self.indices[batch]
+                size = rows.size
+                # mode="clip": with the default, take copies through a
+                # temporary buffer; the indices are valid anyway.
+                if self.gather:
+                    X_part = np.take(
+                        self.X, rows, axis=0, out=self.X_batch[:size], mode="clip"
+                    )
+                else:
+                    X_part = self.X[rows]
+                Y_part = np.take(
+                    self.Y, rows, axis=0, out=self.Y_batch[:size], mode="clip"
+                )
+                weights = np.take(
+                    self.sample_weight, rows, out=self.weight_batch[:size], mode="clip"
+                )
+            else:
+                X_part, Y_part = self.X[batch], self.Y[batch]
+                weights = self.weight_batch[: Y_part.shape[0]]
+                weights[...] = self.sample_weight[batch]
+            batch_weight = float(weights.sum())
+            if batch_weight == 0:
+                continue
+            weights /= batch_weight
+            yield X_part, Y_part, weights, batch_weight
+
+
 def _check_solver(estimator):
     if estimator.solver not in STOCHASTIC_SOLVERS:
         raise AttributeError(
@@ -731,6 +796,51 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
             )
         return min(self.batch_size, n_samples)
 
+    def _hold_out_validation(self, X, y, Y, sample_weight):
+        """Split off ``validation_fraction`` of the data for early stopping.
+
+        Returns
+        -------
+        X, X_val, y, y_val, Y, sample_weight, sample_weight_val
+            The training part and the validation part of each.
+        """
+        try:
+            (X, X_val, y, y_val, Y, _, sample_weight, sample_weight_val) = (
+                train_test_split(
+                    X,
+                    y,
+                    Y,
+                    sample_weight,
+                    random_state=self._random_state,
+                    test_size=self.validation_fraction,
+                    stratify=self._split_stratify(y),
+                )
+            )
+        except ValueError as error:
+            # Too few samples, or of some class, for the split; the error
+            # speaks of train_test_split's parameters, not of ours.
+            raise ValueError(
+                "early_stopping cannot hold out validation_fraction="
+                f"{self.validation_fraction} of the {X.shape[0]} samples "
+                f"({error}). Add samples, change validation_fraction or "
+                "set early_stopping=False."
+            ) from None
+        if X.shape[0] == 0 or not np.any(sample_weight > 0):
+            raise ValueError(
+                "early_stopping left no training sample with a positive "
+                "weight; lower validation_fraction or add samples."
+            )
+        if X_val.shape[0] < 2:
+            # One sample has no R^2 (a warning and a NaN score per epoch,
+            # and the initial weights kept as the best).
+            raise ValueError(
+                "early_stopping holds out a single validation sample "
+                f"(validation_fraction={self.validation_fraction}); its "
+                "score needs at least 2. Add samples, raise "
+                "validation_fraction or set early_stopping=False."
+            )
+        return X, X_val, y, y_val, Y, sample_weight, sample_weight_val
+
     def _train_stochastic(
         self, network, penalty, X, y, Y, sample_weight, *, incremental
     ):
@@ -748,58 +858,19 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
 
         early_stopping = self.early_stopping and not incremental
         if early_stopping:
-            try:
-                (X, X_val, y, y_val, Y, _, sample_weight, sample_weight_val) = (
-                    train_test_split(
-                        X,
-                        y,
-                        Y,
-                        sample_weight,
-                        random_state=self._random_state,
-                        test_size=self.validation_fraction,
-                        stratify=self._split_stratify(y),
-                    )
-                )
-            except ValueError as error:
-                # Too few samples, or of some class, for the split; the error
-                # speaks of train_test_split's parameters, not of ours.
-                raise ValueError(
-                    "early_stopping cannot hold out validation_fraction="
-                    f"{self.validation_fraction} of the {X.shape[0]} samples "
-                    f"({error}). Add samples, change validation_fraction or "
-                    "set early_stopping=False."
-                ) from None
-            if X.shape[0] == 0 or not np.any(sample_weight > 0):
-                raise ValueError(
-                    "early_stopping left no training sample with a positive "
-                    "weight; lower validation_fraction or add samples."
-                )
-            if X_val.shape[0] < 2:
-                # One sample has no R^2 (a warning and a NaN score per epoch,
-                # and the initial weights kept as the best).
-                raise ValueError(
-                    "early_stopping holds out a single validation sample "
-                    f"(validation_fraction={self.validation_fraction}); its "
-                    "score needs at least 2. Add samples, raise "
-                    "validation_fraction or set early_stopping=False."
-                )
+            X, X_val, y, y_val, Y, sample_weight, sample_weight_val = (
+                self._hold_out_validation(X, y, Y, sample_weight)
+            )
 
-        n_samples, n_features = X.shape
+        n_samples = X.shape[0]
         batch_size = self._resolve_batch_size(n_samples)
         workspace = network.workspace(batch_size)
         # The penalty is done with its scratch before the optimizer needs it.
         penalty_scratch = optimizer.scratch
         proximal = self._proximal_l1(penalty)
         step_sizes = np.empty_like(network.params) if proximal else None
-        gather = self.shuffle and not sp.issparse(X)
-        if gather:
-            X_batch = np.empty((batch_size, n_features), dtype=X.dtype)
-        Y_batch = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
-        weight_batch = np.empty(batch_size, dtype=Y.dtype)
-        sample_weight = sample_weight.astype(Y.dtype, copy=False)
-        total_weight = float(sample_weight.sum())
-        index_type = np.int32 if n_samples <= np.iinfo(np.int32).max else np.intp
-        indices = np.arange(n_samples, dtype=index_type)
+        batches = MiniBatches(X, Y, sample_weight, batch_size, self.shuffle)
+        total_weight = batches.total_weight
         best_params = network.params.copy() if early_stopping else None
         loss_curve = list(self.loss_curve_)
         penalty_curve = list(self.penalty_curve_)
@@ -811,34 +882,10 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
 
         n_epochs = 1 if incremental else self.max_iter
         for _ in range(n_epochs):
-            if self.shuffle:
-                self._random_state.shuffle(indices)
             weighted_loss = weighted_penalty = 0.0
-            for batch in gen_batches(n_samples, batch_size):
-                if self.shuffle:
-                    rows = indices[batch]
-                    size = rows.size
-                    if gather:
-                        # mode="clip": with the default, take copies through
-                        # a temporary buffer; the indices are valid anyway.
-                        X_part = np.take(
-                            X, rows, axis=0, out=X_batch[:size], mode="clip"
-                        )
-                    else:
-                        X_part = X[rows]
-                    Y_part = np.take(Y, rows, axis=0, out=Y_batch[:size], mode="clip")
-                    weights = np.take(
-                        sample_weight, rows, out=weight_batch[:size], mode="clip"
-                    )
-                else:
-                    X_part, Y_part = X[batch], Y[batch]
-                    size = Y_part.shape[0]
-                    weights = weight_batch[:size]
-                    weights[...] = sample_weight[batch]
-                batch_weight = float(weights.sum())
-                if batch_weight == 0:
-                    continue
-                weights /= batch_weight
+            for X_part, Y_part, weights, batch_weight in batches.epoch(
+                self._random_state
+            ):
                 data_loss = network.loss_gradient(X_part, Y_part, weights, workspace)
                 penalty_value = penalty.add_gradient(
                     network.params,
