@@ -16,8 +16,9 @@ passes themselves from the cost of moving the matrix products' outputs
 between cores (with two BLAS threads, half of every product is written by the
 other core, and the first NumPy pass to read it pays for the transfer).
 
-The timers cost about a microsecond per stage and step; the sum of the stages
-is therefore a little above a plain fit's epoch.
+The stages are timed with ``time.perf_counter`` between them; the epoch's
+bookkeeping (loss curve, stopping test) is left out, so the total is close to,
+not equal to, the per-epoch time ``bench_fit.py`` reports.
 """
 
 import argparse
