@@ -76,6 +76,12 @@ def per_sample_loss(z, Y, kind):
         return -np.sum(Y * np.log(p) + (1 - Y) * np.log(1 - p), axis=1)
     if kind == "squared":
         return 0.5 * np.mean((z - Y) ** 2, axis=1)
+    if kind == "poisson":
+        # Half the Poisson deviance of y_hat = exp(z), with 0 log 0 = 0.
+        y_hat = np.exp(z)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y_log_y = np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1) / y_hat), 0.0)
+        return np.sum(y_log_y - Y + y_hat, axis=1)
     raise ValueError(kind)
 
 

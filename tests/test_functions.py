@@ -60,6 +60,23 @@ def test_softmax_rows_sum_to_one_without_overflow():
     assert_allclose(Z_work[1], e / e.sum())
 
 
+def test_exp_activation_is_the_exponential_in_place():
+    Z_work = Z.copy()
+    ACTIVATIONS["exp"](Z_work)
+    assert_allclose(Z_work, np.exp(Z), rtol=1e-15)
+
+
+def test_poisson_loss_is_scikit_learns():
+    from sklearn.neural_network._base import poisson_loss
+
+    rng = np.random.RandomState(0)
+    logits = rng.normal(size=(8, 2))
+    Y = rng.poisson(1.5, size=(8, 2)).astype(float)
+    weights = rng.uniform(0.1, 1.0, size=8)
+    value = LOSSES["poisson"](logits.copy(), Y, weights / weights.sum())
+    assert value == pytest.approx(poisson_loss(Y, np.exp(logits), weights), rel=1e-12)
+
+
 def test_logistic_does_not_overflow():
     Z_work = np.array([[-1000.0, 1000.0]])
     with np.errstate(over="raise", invalid="raise"):
@@ -78,6 +95,9 @@ def make_targets(loss, rng, shape):
         return np.eye(shape[1])[rng.randint(shape[1], size=shape[0])]
     if loss == "binary_log_loss":
         return rng.randint(2, size=shape).astype(float)
+    if loss == "poisson":
+        # Counts, zeros included (0 log 0 = 0).
+        return rng.poisson(2.0, size=shape).astype(float)
     return rng.normal(size=shape)
 
 
@@ -85,6 +105,7 @@ KIND = {
     "log_loss": "softmax",
     "binary_log_loss": "logistic",
     "squared_error": "squared",
+    "poisson": "poisson",
 }
 
 
@@ -97,6 +118,8 @@ KIND = {
         ("binary_log_loss", 3),
         ("squared_error", 1),
         ("squared_error", 3),
+        ("poisson", 1),
+        ("poisson", 3),
     ],
 )
 def test_loss_value_and_gradient_match_reference(loss, n_outputs):
@@ -134,4 +157,5 @@ def test_each_loss_names_its_output_activation():
         "squared_error": "identity",
         "log_loss": "softmax",
         "binary_log_loss": "logistic",
+        "poisson": "exp",
     }

@@ -17,6 +17,12 @@ skreg's form (data loss = weighted mean, penalty = plain sum, n samples):
   + \\alpha r \\|w\\|_1 + \\frac{\\alpha (1 - r)}{2} \\|w\\|^2`, so
   ``l1_weight = alpha * r`` and ``l2_weight = alpha * (1 - r) / 2``;
   ``Lasso(alpha)`` is the case ``r = 1``.
+* ``PoissonRegressor(alpha)``: :math:`\\frac{1}{2 \\sum_i s_i} \\sum_i s_i
+  d(y_i, \\hat y_i) + \\frac{\\alpha}{2} \\|w\\|^2` with the Poisson
+  deviance :math:`d = 2 (y \\log(y / \\hat y) - y + \\hat y)` and
+  :math:`\\hat y = e^{Xw + b}`: the weighted mean of half the deviance,
+  skreg's ``loss='poisson'``, plus ``l2_weight = alpha / 2`` (no division
+  by n: scikit-learn's GLMs already average their data term).
 
 The expected numbers all come from scikit-learn.
 """
@@ -31,6 +37,7 @@ from sklearn.linear_model import (
     Lasso,
     LinearRegression,
     LogisticRegression,
+    PoissonRegressor,
     Ridge,
 )
 from sklearn.pipeline import make_pipeline
@@ -207,3 +214,28 @@ def test_select_from_model_keeps_lasso_support(sparse_regression_data, solver):
     # The refit on the kept inputs predicts as well as least squares on all.
     full_fit = LinearRegression().fit(X, y)
     assert pipeline.score(X, y) > full_fit.score(X, y) - 0.01
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.1])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_poisson_regression(alpha, weighted):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 5))
+    y = rng.poisson(np.exp(X @ np.array([0.4, -0.3, 0.2, 0.0, 0.1]) + 0.5))
+    sample_weight = rng.uniform(0.2, 2.0, size=300) if weighted else None
+    reference = PoissonRegressor(alpha=alpha, tol=1e-12, max_iter=10_000)
+    reference.fit(X, y, sample_weight=sample_weight)
+
+    model = MLPRegularizedRegressor(
+        hidden_layer_sizes=(),
+        solver="lbfgs",
+        loss="poisson",
+        l2_weight=alpha / 2,
+        tol=1e-10,
+        max_iter=5000,
+        random_state=0,
+    ).fit(X, y, sample_weight=sample_weight)
+
+    np.testing.assert_allclose(model.coefs_[0].ravel(), reference.coef_, atol=1e-6)
+    np.testing.assert_allclose(model.intercepts_[0][0], reference.intercept_, atol=1e-6)
+    np.testing.assert_allclose(model.predict(X), reference.predict(X), rtol=1e-6)

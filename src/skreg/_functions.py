@@ -19,7 +19,7 @@ allocates nothing of the size of a batch.
 """
 
 import numpy as np
-from scipy.special import expit, logsumexp
+from scipy.special import expit, logsumexp, xlogy
 
 
 def identity(Z):
@@ -39,6 +39,11 @@ def tanh(Z):
 def relu(Z):
     """:math:`f(z) = \\max(z, 0)`, in place."""
     np.maximum(Z, 0, out=Z)
+
+
+def exp(Z):
+    """:math:`f(z) = e^z`, in place: the output function of the Poisson loss."""
+    np.exp(Z, out=Z)
 
 
 def row_max(Z):
@@ -63,6 +68,7 @@ ACTIVATIONS = {
     "tanh": tanh,
     "relu": relu,
     "softmax": softmax,
+    "exp": exp,
 }
 
 
@@ -209,6 +215,51 @@ def binary_log_loss(Z, Y, sample_weight):
     return float(loss)
 
 
+def poisson(Z, Y, sample_weight):
+    r"""Half the Poisson deviance of an exponential output, summed over outputs.
+
+    With predictions :math:`\hat{y}_{ik} = e^{z_{ik}}`,
+
+    .. math::
+
+        \text{loss} = \sum_i w_i \sum_k \Big(y_{ik} \log \frac{y_{ik}}
+                       {\hat{y}_{ik}} - y_{ik} + \hat{y}_{ik}\Big)
+                     = \sum_i w_i \sum_k \big(y_{ik} \log y_{ik} - y_{ik}
+                       - y_{ik} z_{ik} + e^{z_{ik}}\big),
+        \qquad
+        \frac{\partial\,\text{loss}}{\partial z_{ik}}
+        = w_i (\hat{y}_{ik} - y_{ik}),
+
+    with :math:`0 \log 0 = 0`: scikit-learn's ``MLPRegressor(loss='poisson')``
+    data loss, constant term included, so that both report the same loss.
+    The log-link is canonical for the Poisson deviance, hence the residual.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_outputs)
+        Output pre-activations :math:`\log \hat{y}`; overwritten with the
+        loss gradient.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Non-negative targets (counts, rates).
+    sample_weight : ndarray of shape (n_samples,)
+        Normalized sample weights :math:`w_i`, summing to one.
+
+    Returns
+    -------
+    loss : float
+    """
+    per_unit = xlogy(Y, Y)
+    per_unit -= Y
+    per_unit -= Y * Z
+    np.exp(Z, out=Z)
+    per_unit += Z
+    loss = np.dot(sample_weight, per_unit).sum()
+    Z -= Y
+    Z *= sample_weight[:, np.newaxis]
+    flush_subnormal(Z)
+    return float(loss)
+
+
 def flush_subnormal(Z):
     """Set the entries of ``Z`` below the smallest normal number to zero.
 
@@ -232,6 +283,7 @@ LOSSES = {
     "squared_error": squared_error,
     "log_loss": log_loss,
     "binary_log_loss": binary_log_loss,
+    "poisson": poisson,
 }
 
 #: The output function each loss is fused with.
@@ -239,6 +291,7 @@ OUTPUT_ACTIVATION = {
     "squared_error": "identity",
     "log_loss": "softmax",
     "binary_log_loss": "logistic",
+    "poisson": "exp",
 }
 
 

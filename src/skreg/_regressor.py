@@ -1,10 +1,17 @@
 """MLPRegularizedRegressor."""
 
+import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from ._base import BaseMLPRegularized, _check_solver, fill_shared_docs
+from ._functions import OUTPUT_ACTIVATION
+
+#: The ``loss`` parameter's values, and the data loss of ``_functions.LOSSES``
+#: that each one trains.
+LOSS_OF_PARAMETER = {"squared_error": "squared_error", "poisson": "poisson"}
 
 
 @fill_shared_docs
@@ -13,14 +20,26 @@ class MLPRegularizedRegressor(RegressorMixin, BaseMLPRegularized):
 
     %(shared_objective)s
 
-    with :math:`\\ell_i = \\frac{1}{2K} \\sum_{k=1}^{K} (\\hat{y}_{ik} -
-    y_{ik})^2` half the squared error averaged over the :math:`K` outputs (as
-    scikit-learn's MLPRegressor) and :math:`s_i` the sample weights. The
-    output layer is linear.
+    with :math:`s_i` the sample weights and :math:`\\ell_i` the loss of
+    sample :math:`i`, by ``loss``:
+
+    - 'squared_error': :math:`\\ell_i = \\frac{1}{2K} \\sum_{k=1}^{K}
+      (\\hat{y}_{ik} - y_{ik})^2`, half the squared error averaged over the
+      :math:`K` outputs, with a linear output layer;
+    - 'poisson': :math:`\\ell_i = \\sum_{k=1}^{K} \\big(y_{ik} \\log
+      (y_{ik} / \\hat{y}_{ik}) - y_{ik} + \\hat{y}_{ik}\\big)`, half the
+      Poisson deviance, with :math:`\\hat{y} = e^{z}` of the output layer's
+      :math:`z` (the log link), so predictions are positive: for counts and
+      rates.
+
+    Both are scikit-learn's MLPRegressor's data losses.
 
     Parameters
     ----------
     %(shared_parameters)s
+
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        The data loss, as above. 'poisson' needs non-negative targets.
 
     Attributes
     ----------
@@ -44,14 +63,93 @@ class MLPRegularizedRegressor(RegressorMixin, BaseMLPRegularized):
     array([ 1.5, -2. ,  0. , -0. ,  0.5])
     """
 
-    # The parameters are the base's, so is __init__: nothing to repeat here.
+    _parameter_constraints: dict = {
+        **BaseMLPRegularized._parameter_constraints,
+        "loss": [StrOptions(set(LOSS_OF_PARAMETER))],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        l1_weight=0.0,
+        l1_bias=0.0,
+        l2_weight=0.0,
+        l2_bias=0.0,
+        l1_method="subgradient",
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        loss="squared_error",
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            l1_weight=l1_weight,
+            l1_bias=l1_bias,
+            l2_weight=l2_weight,
+            l2_bias=l2_bias,
+            l1_method=l1_method,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+        self.loss = loss
 
     def _prepare_targets(
         self, X, y, sample_weight, *, first_call, incremental, classes
     ):
         y = y.astype(X.dtype, copy=False)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        return y, Y, sample_weight, "squared_error"
+        if self.loss == "poisson" and np.any(Y < 0):
+            raise ValueError(
+                "loss='poisson' needs non-negative targets (counts or rates); "
+                f"y has {np.count_nonzero(Y < 0)} negative values."
+            )
+        if not first_call and OUTPUT_ACTIVATION[
+            LOSS_OF_PARAMETER[self.loss]
+        ] != getattr(self, "out_activation_", None):
+            raise ValueError(
+                f"loss={self.loss!r} differs from the loss the model was "
+                f"trained with (output function {self.out_activation_!r}); "
+                "partial_fit continues one model: refit it with fit."
+            )
+        return y, Y, sample_weight, LOSS_OF_PARAMETER[self.loss]
 
     def _validation_score(self, outputs, y, sample_weight):
         if y.ndim == 1:
