@@ -1,5 +1,7 @@
 """MLPRegularizedClassifier: labels, class weights, probabilities, partial_fit."""
 
+import copy
+
 import numpy as np
 import pytest
 import reference_mlp as ref
@@ -227,3 +229,63 @@ def test_partial_fit_multilabel(solver):
     model.partial_fit(X, Y)
     assert model.predict(X).shape == Y.shape
     assert model.n_iter_ == 2
+
+
+def test_first_partial_fit_with_a_label_outside_classes_raises_unfitted():
+    X, y = make_problem("multiclass")
+    model = MLPRegularizedClassifier(hidden_layer_sizes=(4,), random_state=0)
+    with pytest.raises(ValueError, match=r"labels \[2\] .* not among the classes"):
+        model.partial_fit(X, y, classes=[0, 1])
+    assert not hasattr(model, "coefs_")
+    assert not hasattr(model, "classes_")
+
+
+WARM_START_CLASS_CHANGES = {
+    "same-count-ints": ([0, 1, 2], [0, 1, 3]),
+    "same-count-strings": (["a", "b"], ["a", "c"]),
+    "fewer": ([0, 1, 2], [0, 1]),
+    "more": (["a", "b"], ["a", "b", "c"]),
+}
+
+
+@ignore_convergence
+@pytest.mark.parametrize(
+    "before, after",
+    list(WARM_START_CLASS_CHANGES.values()),
+    ids=list(WARM_START_CLASS_CHANGES),
+)
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_warm_start_with_other_classes_raises_and_keeps_the_model(
+    before, after, solver
+):
+    X, _ = make_problem("multiclass")
+    labels_before = np.resize(np.asarray(before), X.shape[0])
+    labels_after = np.resize(np.asarray(after), X.shape[0])
+    model = MLPRegularizedClassifier(
+        hidden_layer_sizes=(4,),
+        solver=solver,
+        max_iter=5,
+        warm_start=True,
+        random_state=0,
+    ).fit(X, labels_before)
+    saved = copy.deepcopy(model.__dict__)
+    with pytest.raises(ValueError, match="same classes as in the previous call"):
+        model.fit(X, labels_after)
+    assert_array_equal(model.classes_, saved["classes_"])
+    for now, then in zip(
+        model.coefs_ + model.intercepts_,
+        saved["coefs_"] + saved["intercepts_"],
+        strict=True,
+    ):
+        assert_array_equal(now, then)
+    assert model.n_iter_ == saved["n_iter_"]
+
+
+@ignore_convergence
+def test_warm_start_with_the_same_classes_continues():
+    X, y = make_problem("multiclass")
+    model = MLPRegularizedClassifier(
+        hidden_layer_sizes=(4,), max_iter=3, warm_start=True, random_state=0
+    ).fit(X, y)
+    model.fit(X[::-1], y[::-1])
+    assert model.t_ == 2 * 3 * X.shape[0]

@@ -3,6 +3,7 @@
 import numpy as np
 from scipy.special import expit
 from sklearn.base import ClassifierMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
@@ -17,6 +18,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMLPRegularized, _check_solver, fill_shared_docs
 from ._functions import ACTIVATIONS, log_softmax
+from ._warnings import warn
 
 
 @fill_shared_docs
@@ -145,8 +147,17 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
         self, X, y, sample_weight, *, first_call, incremental, classes
     ):
         if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
+            # column_or_1d's own warning would point at this line, not the user's.
+            warn(
+                "A column-vector y was passed when a 1d array was expected. "
+                "Please change the shape of y to (n_samples,), for example "
+                "using ravel().",
+                DataConversionWarning,
+            )
+            y = column_or_1d(y)
         check_classification_targets(y)
+        # The columns of a multilabel indicator matrix are its classes.
+        multilabel = type_of_target(y) == "multilabel-indicator"
         if incremental:
             # Raises when classes are missing on the first call or changed later.
             first_call = _check_partial_fit_first_call(self, classes) or first_call
@@ -154,8 +165,6 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
             # Sparse output: the one-hot matrix is then built once, directly
             # in X's dtype, without a dense integer copy of it first.
             binarizer = LabelBinarizer(sparse_output=True)
-            # The columns of a multilabel indicator matrix are its classes.
-            multilabel = type_of_target(y) == "multilabel-indicator"
             binarizer.fit(y if classes is None or multilabel else classes)
             if binarizer.classes_.size < 2:
                 # Nothing to learn, and predict_proba would give two columns
@@ -165,16 +174,18 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
                     "in the classes passed to partial_fit); got one class: "
                     f"{binarizer.classes_.tolist()}."
                 )
+            if classes is not None and not multilabel:
+                self._check_known_labels(
+                    y, binarizer.classes_, "passed to partial_fit as classes"
+                )
+            if not incremental and self.warm_start and hasattr(self, "coefs_"):
+                self._check_same_classes(binarizer)
             self._label_binarizer = binarizer
             self.classes_ = binarizer.classes_
-        elif type_of_target(y) != "multilabel-indicator":
-            unseen = np.setdiff1d(np.unique(y), self.classes_)
-            if unseen.size:
-                raise ValueError(
-                    f"y has labels {unseen.tolist()} that are not among the "
-                    f"classes {self.classes_.tolist()} given at the first call "
-                    "to partial_fit."
-                )
+        elif not multilabel:
+            self._check_known_labels(
+                y, self.classes_, "given at the first call to partial_fit"
+            )
         Y = self._label_binarizer.transform(y).astype(X.dtype).toarray()
 
         if self.class_weight is not None:
@@ -189,9 +200,37 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
         loss = (
             "log_loss"
             if self._label_binarizer.y_type_ == "multiclass"
-            else ("binary_log_loss")
+            else "binary_log_loss"
         )
         return y, Y, sample_weight, loss
+
+    @staticmethod
+    def _check_known_labels(y, classes, origin):
+        """Raise before any training if y has labels outside ``classes``."""
+        unseen = np.setdiff1d(np.unique(y), classes)
+        if unseen.size:
+            raise ValueError(
+                f"y has labels {unseen.tolist()} that are not among the classes "
+                f"{classes.tolist()} {origin}."
+            )
+
+    def _check_same_classes(self, binarizer):
+        """Raise if a warm-started fit sees other classes than the model has.
+
+        Its output units belong to the previous classes: reusing them for
+        new labels (or new target types) would train a silently wrong model.
+        """
+        previous = self._label_binarizer
+        if previous.y_type_ != binarizer.y_type_ or not np.array_equal(
+            previous.classes_, binarizer.classes_
+        ):
+            raise ValueError(
+                "warm_start can only be used where y has the same classes as "
+                "in the previous call to fit. Previously got "
+                f"{previous.classes_.tolist()} ({previous.y_type_}), y has "
+                f"{binarizer.classes_.tolist()} ({binarizer.y_type_}). Set "
+                "warm_start=False to fit the new classes from scratch."
+            )
 
     def _split_stratify(self, y):
         return (
