@@ -554,7 +554,8 @@ def test_warm_start_continues_from_the_previous_weights(problem):
     model = Estimator(max_iter=2, warm_start=True, **FULL_BATCH_GRADIENT_DESCENT)
     model.fit(X, y)
     model.set_params(max_iter=3).fit(X, y)
-    assert model.n_iter_ == 5
+    # n_iter_ counts the last call's epochs (as scikit-learn), t_ all of them.
+    assert model.n_iter_ == 3
     assert model.t_ == 5 * len(y)
     assert_allclose(model.loss_curve_, five.loss_curve_, rtol=1e-12)
     for a, b in zip(model.coefs_, five.coefs_, strict=True):
@@ -601,7 +602,7 @@ def test_lbfgs_warm_start_continues_downhill(problem):
     model = Estimator(max_iter=5, warm_start=True, **parameters).fit(X, y)
     first_loss = model.loss_
     model.set_params(max_iter=5).fit(X, y)
-    assert model.n_iter_ == 10
+    assert model.n_iter_ == 5
     assert len(model.loss_curve_) >= 10
     # The second call starts at the first one's weights, not at a fresh start.
     assert model.loss_curve_[5] <= first_loss
@@ -785,3 +786,226 @@ def test_lbfgs_limits_only_the_other_blas_libraries_to_one_thread():
                 assert info["num_threads"] == expected
         after = {info["filepath"]: info["num_threads"] for info in threadpool_info()}
     assert after == before
+
+
+# ----------------------------------------------------------------------
+# Parity with scikit-learn's MLP (issue 11)
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+def test_n_iter_no_change_inf_runs_every_epoch(problem, solver):
+    Estimator, X, y = problem
+    model = Estimator(
+        hidden_layer_sizes=(4,),
+        solver=solver,
+        max_iter=15,
+        tol=10.0,
+        n_iter_no_change=np.inf,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning, match="maximum iterations"):
+        model.fit(X, y)
+    assert model.n_iter_ == 15
+    # A finite count stops as soon as the (huge) tol is not met.
+    model.set_params(n_iter_no_change=1).fit(X, y)
+    assert model.n_iter_ < 15
+
+
+@ignore_convergence
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_n_iter_counts_the_epochs_of_each_fit_and_t_all_of_them(problem, solver):
+    Estimator, X, y = problem
+    model = Estimator(
+        hidden_layer_sizes=(4,),
+        solver=solver,
+        max_iter=4,
+        warm_start=True,
+        n_iter_no_change=np.inf,
+        random_state=0,
+    ).fit(X, y)
+    first_t = model.t_
+    assert model.n_iter_ == 4
+    model.fit(X, y)
+    # As scikit-learn: n_iter_ == max_iter still means "did not converge".
+    assert model.n_iter_ <= 4
+    assert model.t_ > first_t
+    if solver != "lbfgs":
+        assert model.n_iter_ == 4
+        assert model.t_ == 2 * 4 * X.shape[0]
+        assert len(model.loss_curve_) == 8
+
+
+def test_partial_fit_counts_on_from_the_last_fit(problem):
+    Estimator, X, y = problem
+    model = Estimator(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    model.partial_fit(X, y)
+    model.partial_fit(X, y)
+    assert model.n_iter_ == 5
+    assert model.t_ == 5 * X.shape[0]
+
+
+@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+def test_validation_loss_curve_is_the_penalized_held_out_objective(problem, solver):
+    Estimator, X, y = problem
+    lambdas = {"l1_weight": 1e-3, "l2_bias": 2e-3}
+    model = Estimator(
+        hidden_layer_sizes=(4,),
+        solver=solver,
+        early_stopping=True,
+        validation_fraction=0.25,
+        max_iter=6,
+        n_iter_no_change=np.inf,
+        random_state=0,
+        **lambdas,
+    )
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    n_epochs = len(model.loss_curve_)
+    assert len(model.validation_loss_curve_) == n_epochs
+    assert len(model.validation_penalty_curve_) == n_epochs
+    assert len(model.validation_scores_) == n_epochs
+    # The data part is the difference, and a loss: positive.
+    data_part = np.subtract(
+        model.validation_loss_curve_, model.validation_penalty_curve_
+    )
+    assert np.all(data_part > 0)
+    assert np.all(np.asarray(model.validation_penalty_curve_) > 0)
+    # Without early stopping there is nothing held out.
+    plain = clone(model).set_params(early_stopping=False)
+    with pytest.warns(ConvergenceWarning):
+        plain.fit(X, y)
+    assert plain.validation_loss_curve_ is None
+    assert plain.validation_penalty_curve_ is None
+
+
+def test_validation_loss_of_an_epoch_matches_the_reference(problem):
+    from sklearn.model_selection import train_test_split
+
+    Estimator, X, y = problem
+    lambdas = {"l2_weight": 1e-2, "l1_bias": 1e-3}
+    model = Estimator(
+        hidden_layer_sizes=(3,),
+        early_stopping=True,
+        validation_fraction=0.25,
+        max_iter=1,
+        random_state=0,
+        **lambdas,
+    )
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    # The split, redone: the seed's generator draws the initial weights
+    # (each layer's weights, then its biases), then splits.
+    rng = np.random.RandomState(0)
+    for coef, intercept in zip(model.coefs_, model.intercepts_, strict=True):
+        rng.uniform(size=coef.shape)
+        rng.uniform(size=intercept.shape)
+    stratify = y if is_classifier(model) else None
+    _, X_val, _, y_val = train_test_split(
+        X, y, test_size=0.25, random_state=rng, stratify=stratify
+    )
+    # One epoch: its weights are the fitted ones (the best, being the only).
+    z = ref.logits(X_val, model.coefs_, model.intercepts_, model.activation)
+    if is_classifier(model):
+        Y = (y_val[:, np.newaxis] == np.unique(y)).astype(float)
+        data = ref.data_loss(z, Y, np.ones(len(y_val)), "softmax")
+    else:
+        data = ref.data_loss(z, y_val.reshape(-1, 1), np.ones(len(y_val)), "squared")
+    penalty = ref.penalty(model.coefs_, model.intercepts_, **lambdas)
+    assert model.validation_penalty_curve_[0] == pytest.approx(penalty, rel=1e-10)
+    assert model.validation_loss_curve_[0] == pytest.approx(data + penalty, rel=1e-8)
+
+
+def collapsing_model(**parameters):
+    # Strong enough that the proximal step zeroes every first-layer weight.
+    return MLPRegularizedClassifier(
+        hidden_layer_sizes=(8,),
+        l1_method="proximal",
+        l1_weight=[5.0, 0.0],
+        learning_rate_init=0.05,
+        max_iter=30,
+        random_state=0,
+        **parameters,
+    )
+
+
+@ignore_convergence
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_penalty_that_removes_every_weight_warns(multiclass_data, solver):
+    from skreg.exceptions import PenaltyCollapseWarning
+
+    X, y = multiclass_data
+    model = collapsing_model(solver=solver)
+    with pytest.warns(
+        PenaltyCollapseWarning, match=r"layer 1 \(l1_weight=5\)"
+    ) as record:
+        model.fit(X, y)
+    assert not model.coefs_[0].any()
+    # The model predicts one output for all: what the warning says.
+    assert np.unique(model.predict_proba(X).round(12), axis=0).shape[0] == 1
+    collapse = [w for w in record if w.category is PenaltyCollapseWarning]
+    assert len(collapse) == 1
+    assert "Lower l1_weight" in str(collapse[0].message)
+    assert issubclass(PenaltyCollapseWarning, ConvergenceWarning)
+
+
+@ignore_convergence
+def test_no_collapse_warning_for_a_model_that_uses_its_input(multiclass_data):
+    from skreg.exceptions import PenaltyCollapseWarning
+
+    X, y = multiclass_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PenaltyCollapseWarning)
+        collapsing_model(solver="lbfgs").set_params(l1_weight=1e-3).fit(X, y)
+
+
+def warning_locations(action):
+    """The (file, line) of each warning raised by ``action()``."""
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        action()
+    return [(w.filename, w.lineno, w.category) for w in record]
+
+
+@pytest.mark.parametrize(
+    "make_warning",
+    ["max_iter", "lbfgs max_iter", "batch_size", "collapse", "column y"],
+)
+@pytest.mark.parametrize("caller", ["direct", "pipeline", "grid search"])
+def test_warnings_point_at_the_users_line(multiclass_data, make_warning, caller):
+    X, y = multiclass_data
+    model, fit_y = {
+        "max_iter": (MLPRegularizedClassifier(max_iter=1, random_state=0), y),
+        "lbfgs max_iter": (
+            MLPRegularizedClassifier(solver="lbfgs", max_iter=1, random_state=0),
+            y,
+        ),
+        "batch_size": (
+            MLPRegularizedClassifier(
+                batch_size=1000, max_iter=200, tol=1e9, random_state=0
+            ),
+            y,
+        ),
+        "collapse": (collapsing_model(solver="lbfgs"), y),
+        "column y": (
+            MLPRegularizedClassifier(max_iter=200, tol=1e9, random_state=0),
+            y.reshape(-1, 1),
+        ),
+    }[make_warning]
+    if caller == "pipeline":
+        model = make_pipeline(StandardScaler(), model)
+    elif caller == "grid search":
+        model = GridSearchCV(model, {"random_state": [0]}, cv=2, error_score="raise")
+    this_line = None
+
+    def action():
+        nonlocal this_line
+        import inspect
+
+        this_line = inspect.currentframe().f_lineno + 1
+        model.fit(X, fit_y)
+
+    locations = warning_locations(action)
+    assert locations, "no warning raised"
+    for filename, lineno, category in locations:
+        assert (filename, lineno) == (__file__, this_line), category

@@ -53,3 +53,25 @@ def test_bad_arguments_exit_with_a_message(arguments, capsys):
         main_job.main(arguments)
     assert exit_info.value.code == 2
     assert "--max-iter must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "filename, message",
+    [
+        ("no-such-folder/path.png", "does not exist"),
+        ("path.unknown-format", "must name an image format"),
+        ("path", "must name an image format"),
+    ],
+)
+def test_bad_plot_path_fails_before_any_fit(tmp_path, filename, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "skreg", "--plot", str(tmp_path / filename)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    # One line of error after the usage line: no traceback.
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""

@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from reference_mlp import central_differences
 
 from skreg._penalties import L1, L2, NetworkPenalty, PenaltySegment
 
@@ -165,4 +166,28 @@ def test_network_penalty_pickles(network_penalty):
     assert segments_of(restored) == segments_of(network_penalty)
     assert restored.value(THETA, np.empty(10)) == network_penalty.value(
         THETA, np.empty(10)
+    )
+
+
+def test_orthant_l1_is_the_l1_term_inside_its_orthant_and_releases_violated_zeros():
+    from skreg._penalties import OrthantL1
+
+    theta = np.array([0.5, -0.25, 0.0, 0.0, 3.0])
+    # Coordinates 0-3 penalized with lambda 0.1; 4 is free.
+    smooth_gradient = np.array([0.0, 0.0, 0.3, -0.05, 1.0])
+    orthant = OrthantL1([PenaltySegment(0, 4, 0.1, 0.0)], 5, theta, smooth_gradient)
+    # |0.3| > 0.1 releases coordinate 2 towards -gradient; |-0.05| <= 0.1 stays.
+    assert orthant.n_released == 1
+    bounds = orthant.bounds()
+    assert_allclose(bounds.lb, [0.0, -np.inf, -np.inf, 0.0, -np.inf])
+    assert_allclose(bounds.ub, [np.inf, 0.0, 0.0, 0.0, np.inf])
+    z = orthant.split(theta)
+    assert orthant.value(z) == pytest.approx(0.1 * (0.5 + 0.25))
+    # Inside the orthant the value is lambda * |theta|; its gradient lambda * s.
+    inside = np.array([0.7, -0.1, -0.2, 0.0, -4.0])
+    assert orthant.value(inside) == pytest.approx(0.1 * np.abs(inside[:4]).sum())
+    assert_allclose(
+        orthant.gradient(np.zeros(5)),
+        central_differences(orthant.value, inside),
+        atol=1e-9,
     )

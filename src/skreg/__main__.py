@@ -18,6 +18,7 @@ which is imported only then (``pip install "skreg[plot]"``).
 """
 
 import argparse
+import os
 import textwrap
 import time
 import warnings
@@ -360,11 +361,32 @@ def parse_arguments(argv):
     if args.max_iter < 1 or args.cv < 2:
         parser.error("--max-iter must be at least 1 and --cv at least 2")
     if args.plot is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            parser.error('--plot needs matplotlib: pip install "skreg[plot]"')
+        check_figure_path(parser, args.plot)
     return args
+
+
+def check_figure_path(parser, filename):
+    """Before any fitting: matplotlib, the folder and the format of FILE.
+
+    ``parser.error`` ends the program with a one-line message and exit
+    status 2, instead of a traceback after all the fits.
+    """
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        parser.error('--plot needs matplotlib: pip install "skreg[plot]"')
+    folder = os.path.dirname(os.path.abspath(filename))
+    if not os.path.isdir(folder):
+        parser.error(f"--plot {filename}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        parser.error(f"--plot {filename}: the folder {folder} is not writable")
+    extension = os.path.splitext(filename)[1].lstrip(".").lower()
+    formats = Figure().canvas.get_supported_filetypes()
+    if extension not in formats:
+        parser.error(
+            f"--plot {filename}: the extension must name an image format, one "
+            f"of {', '.join(sorted(formats))}"
+        )
 
 
 def main(argv=None):

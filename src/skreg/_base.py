@@ -14,7 +14,6 @@ a model fitted earlier is never lost.
 
 import copy
 import os
-import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -25,7 +24,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -33,20 +32,25 @@ from sklearn.utils.validation import (
 )
 from threadpoolctl import ThreadpoolController
 
-from ._functions import ACTIVATIONS, OUTPUT_ACTIVATION
+from ._functions import ACTIVATIONS, DERIVATIVES, LOSSES, OUTPUT_ACTIVATION
 from ._network import Network, forward, parameter_slices
 from ._optimizers import AdamOptimizer, SGDOptimizer
-from ._penalties import NetworkPenalty, PenaltySegment, SplitL1
+from ._penalties import NetworkPenalty, OrthantL1, PenaltySegment, SplitL1
 from ._sparsity import input_importances, layer_sparsity
+from ._warnings import warn
+from .exceptions import PenaltyCollapseWarning
 
 #: 'auto' batch size: min(DEFAULT_BATCH_SIZE, n_samples).
 DEFAULT_BATCH_SIZE = 200
 #: lbfgs evaluates the full-batch loss this many rows at a time.
 LBFGS_CHUNK_ROWS = 2048
 STOCHASTIC_SOLVERS = ("sgd", "adam")
-#: L-BFGS-B's relative-decrease tolerance with l1_method='proximal': small
-#: enough that ``tol`` (the projected gradient) decides when to stop.
-SPLIT_LBFGS_FTOL = 64 * np.finfo(np.float64).eps
+#: L-BFGS-B's relative-decrease tolerance: small enough that ``tol`` (the
+#: projected gradient) decides when to stop.
+LBFGS_FTOL = 64 * np.finfo(np.float64).eps
+#: lbfgs with l1_method='proximal': at most this many orthant polishes after
+#: the split (each releases the zeros whose optimality condition fails).
+MAX_ORTHANT_ROUNDS = 10
 PENALTY_PARAMETERS = ("l1_weight", "l1_bias", "l2_weight", "l2_bias")
 
 SHARED_PARAMETERS_DOC = """\
@@ -168,9 +172,10 @@ SHARED_PARAMETERS_DOC = """\
     epsilon : float, default=1e-8
         Adam's numerical-stability constant.
 
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int or np.inf, default=10
         Number of epochs without improvement of more than ``tol`` after which
-        training stops (stochastic solvers).
+        training stops (stochastic solvers); ``np.inf`` never stops early, so
+        every call runs ``max_iter`` epochs.
 
     max_fun : int, default=15000
         Maximum number of loss evaluations of 'lbfgs'."""
@@ -199,12 +204,14 @@ SHARED_ATTRIBUTES_DOC = """\
         Names of features seen during fit, when X has string column names.
 
     n_iter_ : int
-        Number of epochs (stochastic solvers) or iterations (lbfgs) run, over
-        all calls for warm starts and ``partial_fit``.
+        Number of epochs (stochastic solvers) or iterations (lbfgs) run by the
+        last call to ``fit``, warm-started or not, as in scikit-learn: so
+        ``n_iter_ == max_iter`` means that call did not converge.
+        ``partial_fit`` adds one per call, counting from the last ``fit``.
 
     t_ : int
-        Number of training samples seen by the solver (for lbfgs, the number
-        of loss evaluations times the number of samples).
+        Number of training samples seen by the solver over all calls (for
+        lbfgs, the number of loss evaluations times the number of samples).
 
     n_layers_ : int
         Number of layers, input and output included.
@@ -232,6 +239,17 @@ SHARED_ATTRIBUTES_DOC = """\
 
     validation_scores_ : list of float or None
         Validation score per epoch with early stopping, else None.
+
+    validation_loss_curve_ : list of float or None
+        With early stopping, the penalized objective on the held-out data at
+        the end of each epoch (its data loss, weighted by the held-out sample
+        weights, plus the penalty), to plot against ``loss_curve_``; else
+        None.
+
+    validation_penalty_curve_ : list of float or None
+        The penalty part of each entry of ``validation_loss_curve_`` (the
+        penalty of the weights at the end of the epoch); the held-out data
+        loss is the difference. None without early stopping.
 
     best_validation_score_ : float or None
         Best validation score with early stopping, else None."""
@@ -430,7 +448,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions(set(ACTIVATIONS) - {"softmax"})],
+        "activation": [StrOptions(set(DERIVATIVES))],
         "solver": [StrOptions({"sgd", "adam", "lbfgs"})],
         "l1_weight": _penalty_constraint,
         "l1_bias": _penalty_constraint,
@@ -457,7 +475,10 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -690,9 +711,15 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
             self.loss_curve_ = []
             self.penalty_curve_ = []
             self.validation_scores_ = None
+            self.validation_loss_curve_ = None
+            self.validation_penalty_curve_ = None
             self.best_validation_score_ = None
             self._optimizer = None
         self._prepare_progress(continue_training, incremental)
+        if not incremental:
+            # As scikit-learn: n_iter_ counts this call's epochs, so that
+            # n_iter_ == max_iter still tells a warm-started fit did not converge.
+            self.n_iter_ = 0
 
         self.n_outputs_ = Y.shape[1]
         self.n_layers_ = len(layer_sizes)
@@ -708,8 +735,35 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                 self._train_stochastic(
                     network, penalty, X, y, Y, sample_weight, incremental=incremental
                 )
+        self._warn_if_collapsed(network, penalty)
         self.coefs_ = network.coefs
         self.intercepts_ = network.intercepts
+
+    def _warn_if_collapsed(self, network, penalty):
+        """Warn when a layer's weights are all exactly zero after training.
+
+        Such a layer passes nothing of its input on: the model predicts the
+        same output for every sample. Only an L1 penalty (with
+        ``l1_method='proximal'``) puts weights exactly at zero, so the
+        message names the layers' ``l1_weight`` and says to lower it.
+        """
+        collapsed = [
+            layer for layer, coef in enumerate(network.coefs) if not coef.any()
+        ]
+        if not collapsed:
+            return
+        strengths = per_layer_strengths("l1_weight", self.l1_weight, len(network.coefs))
+        layers = ", ".join(
+            f"layer {layer + 1} (l1_weight={strengths[layer]:g})" for layer in collapsed
+        )
+        warn(
+            f"The penalty set every weight of {layers} exactly to zero: the "
+            "model ignores its input and predicts the same output for every "
+            "sample. Lower l1_weight for that layer (or the other lambdas "
+            "on it). A warm-started fit from this model stays collapsed at "
+            "weaker lambdas: refit it cold (warm_start=False).",
+            PenaltyCollapseWarning,
+        )
 
     def _prepare_progress(self, continue_training, incremental):
         """Set the stopping criterion's counters for this call.
@@ -788,11 +842,10 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         if self.batch_size == "auto":
             return min(DEFAULT_BATCH_SIZE, n_samples)
         if self.batch_size > n_samples:
-            warnings.warn(
+            warn(
                 f"batch_size={self.batch_size} is larger than the number of "
                 f"samples ({n_samples}); using batches of {n_samples}.",
                 UserWarning,
-                stacklevel=6,
             )
         return min(self.batch_size, n_samples)
 
@@ -801,11 +854,11 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
 
         Returns
         -------
-        X, X_val, y, y_val, Y, sample_weight, sample_weight_val
+        X, X_val, y, y_val, Y, Y_val, sample_weight, sample_weight_val
             The training part and the validation part of each.
         """
         try:
-            (X, X_val, y, y_val, Y, _, sample_weight, sample_weight_val) = (
+            (X, X_val, y, y_val, Y, Y_val, sample_weight, sample_weight_val) = (
                 train_test_split(
                     X,
                     y,
@@ -839,7 +892,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                 "score needs at least 2. Add samples, raise "
                 "validation_fraction or set early_stopping=False."
             )
-        return X, X_val, y, y_val, Y, sample_weight, sample_weight_val
+        return X, X_val, y, y_val, Y, Y_val, sample_weight, sample_weight_val
 
     def _train_stochastic(
         self, network, penalty, X, y, Y, sample_weight, *, incremental
@@ -858,8 +911,12 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
 
         early_stopping = self.early_stopping and not incremental
         if early_stopping:
-            X, X_val, y, y_val, Y, sample_weight, sample_weight_val = (
+            X, X_val, y, y_val, Y, Y_val, sample_weight, sample_weight_val = (
                 self._hold_out_validation(X, y, Y, sample_weight)
+            )
+            # The held-out data loss is a weighted mean, as the training one.
+            validation_weights = (sample_weight_val / sample_weight_val.sum()).astype(
+                network.dtype, copy=False
             )
 
         n_samples = X.shape[0]
@@ -874,11 +931,16 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         best_params = network.params.copy() if early_stopping else None
         loss_curve = list(self.loss_curve_)
         penalty_curve = list(self.penalty_curve_)
-        validation_scores = (
-            list(self.validation_scores_)
-            if self.validation_scores_ is not None
-            else None
+        validation_scores, validation_loss_curve, validation_penalty_curve = (
+            None if curve is None else list(curve)
+            for curve in (
+                self.validation_scores_,
+                self.validation_loss_curve_,
+                self.validation_penalty_curve_,
+            )
         )
+        if early_stopping and validation_loss_curve is None:
+            validation_loss_curve, validation_penalty_curve = [], []
 
         n_epochs = 1 if incremental else self.max_iter
         for _ in range(n_epochs):
@@ -919,10 +981,21 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
             message += f"data loss = {epoch_loss - epoch_penalty:.8f}, "
             message += f"penalty = {epoch_penalty:.8f}"
             if early_stopping:
-                outputs = self._outputs_of(network.coefs, network.intercepts, X_val)
-                self._check_finite(network, epoch_loss, outputs=outputs)
+                logits = forward(
+                    X_val, network.coefs, network.intercepts, self.activation
+                )[-1]
+                self._check_finite(network, epoch_loss, outputs=logits)
+                outputs = logits.copy()
+                ACTIVATIONS[self.out_activation_](outputs)
                 score = self._validation_score(outputs, y_val, sample_weight_val)
                 validation_scores.append(score)
+                # The loss overwrites the logits with its gradient (unused).
+                validation_penalty = penalty.value(network.params, penalty_scratch)
+                validation_loss_curve.append(
+                    LOSSES[network.loss](logits, Y_val, validation_weights)
+                    + validation_penalty
+                )
+                validation_penalty_curve.append(validation_penalty)
                 message += f", validation score = {score:.6f}"
                 improved = score >= self.best_validation_score_ + self.tol
                 if score > self.best_validation_score_:
@@ -950,11 +1023,10 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                 break
         else:
             if not incremental:
-                warnings.warn(
+                warn(
                     f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
                     "reached and the optimization hasn't converged yet.",
                     ConvergenceWarning,
-                    stacklevel=6,
                 )
 
         if early_stopping:
@@ -963,6 +1035,8 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         self.loss_curve_ = loss_curve
         self.penalty_curve_ = penalty_curve
         self.validation_scores_ = validation_scores
+        self.validation_loss_curve_ = validation_loss_curve
+        self.validation_penalty_curve_ = validation_penalty_curve
         self.loss_ = loss_curve[-1]
         self._optimizer = optimizer
 
@@ -978,26 +1052,28 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         # under bounds. Otherwise nothing is split and the variables are theta.
         proximal = self._proximal_l1(penalty)
         split = SplitL1(penalty.segments if proximal else (), penalty.size)
-        options = {"maxiter": self.max_iter, "maxfun": self.max_fun, "gtol": self.tol}
-        if proximal:
-            # The split parts of a coordinate slide to their bound in steps
-            # that barely lower the loss; scipy's test on the relative
-            # decrease (ftol) would stop there, short of the exact zeros.
-            options["ftol"] = SPLIT_LBFGS_FTOL
+        # tol decides when to stop (the projected gradient), or max_iter: the
+        # test on the relative decrease of the loss (ftol) is set to the
+        # rounding level, since scipy's default stops L-BFGS-B where it only
+        # slows down (for the split, while the parts of a coordinate slide
+        # to their bound), short of the exact zeros and of the optimum.
+        options = {"gtol": self.tol, "ftol": LBFGS_FTOL}
+
+        reformulation = split
 
         def objective(variables):
-            split.merge(variables, out=network.params)
+            reformulation.merge(variables, out=network.params)
             data_loss = network.loss_gradient_in_chunks(
                 X, Y, weights, workspace, accumulator
             )
             last["penalty"] = penalty.value(
                 network.params, scratch, include_l1=not proximal
-            ) + split.value(variables)
+            ) + reformulation.value(variables)
             penalty.add_gradient(
                 network.params, network.gradient, scratch, include_l1=not proximal
             )
             last["loss"] = data_loss + last["penalty"]
-            return last["loss"], split.gradient(network.gradient)
+            return last["loss"], reformulation.gradient(network.gradient)
 
         loss_curve = list(self.loss_curve_)
         penalty_curve = list(self.penalty_curve_)
@@ -1013,31 +1089,62 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                     f"penalty = {last['penalty']:.8f}"
                 )
 
+        def minimize(max_iter, max_fun, **extra):
+            return scipy.optimize.minimize(
+                objective,
+                reformulation.split(network.params),
+                method="L-BFGS-B",
+                jac=True,
+                bounds=reformulation.bounds(),
+                callback=record_iteration,
+                options={**options, "maxiter": max_iter, "maxfun": max_fun, **extra},
+            )
+
+        n_iter = n_evaluations = 0
         with (
             np.errstate(over="ignore", invalid="ignore"),
             single_threaded_foreign_blas(),
         ):
-            result = scipy.optimize.minimize(
-                objective,
-                split.split(network.params),
-                method="L-BFGS-B",
-                jac=True,
-                bounds=split.bounds(),
-                callback=record_iteration,
-                options=options,
-            )
-        split.merge(result.x, out=network.params)
+            result = minimize(self.max_iter, self.max_fun)
+            reformulation.merge(result.x, out=network.params)
+            n_iter, n_evaluations = result.nit, result.nfev
+            # Proximal L1: the split's solution, polished in its orthant
+            # until every zero meets its optimality condition (OrthantL1),
+            # within what is left of max_iter and max_fun.
+            for round_ in range(MAX_ORTHANT_ROUNDS if proximal else 0):
+                if not np.isfinite(result.fun):
+                    break
+                # The smooth part's gradient at the solution, in network.gradient.
+                network.loss_gradient_in_chunks(X, Y, weights, workspace, accumulator)
+                penalty.add_gradient(
+                    network.params, network.gradient, scratch, include_l1=False
+                )
+                reformulation = OrthantL1(
+                    penalty.segments, penalty.size, network.params, network.gradient
+                )
+                converged = result.get("status", 0) == 0 and round_ > 0
+                if (converged and reformulation.n_released == 0) or (
+                    n_iter >= self.max_iter or n_evaluations >= self.max_fun
+                ):
+                    break
+                result = minimize(
+                    self.max_iter - n_iter, self.max_fun - n_evaluations, ftol=0.0
+                )
+                reformulation.merge(result.x, out=network.params)
+                # With every variable fixed by its bounds scipy evaluates once
+                # and reports no iteration count.
+                n_iter += result.get("nit", 0)
+                n_evaluations += result.get("nfev", 1)
         self._check_finite(network, result.fun)
-        if result.status != 0:
-            warnings.warn(
-                f"lbfgs failed to converge after {result.nit} iterations "
+        if result.get("status", 0) != 0:
+            warn(
+                f"lbfgs failed to converge after {n_iter} iterations "
                 f"(status={result.status}): {result.message}. Increase max_iter "
                 "or max_fun, or scale the data.",
                 ConvergenceWarning,
-                stacklevel=6,
             )
-        self.n_iter_ += result.nit
-        self.t_ += result.nfev * n_samples
+        self.n_iter_ += n_iter
+        self.t_ += n_evaluations * n_samples
         if not loss_curve or loss_curve[-1] != result.fun:
             loss_curve.append(float(result.fun))
             penalty_curve.append(penalty.value(network.params, scratch))
@@ -1104,11 +1211,6 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                 "inputs are too large in magnitude. Scale X as the training "
                 "data were scaled."
             )
-        return logits
-
-    def _outputs_of(self, coefs, intercepts, X):
-        logits = forward(X, coefs, intercepts, self.activation)[-1]
-        ACTIVATIONS[self.out_activation_](logits)
         return logits
 
     def _outputs(self, X):
