@@ -27,10 +27,15 @@ from skreg import MLPRegularizedClassifier, MLPRegularizedRegressor
 
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
 HIDDEN_LAYERS = {"hidden layer": (5,), "no hidden layer": ()}
+LABELS = {
+    "strings, binary": np.array(["no", "yes"]),
+    "strings, multiclass": np.array(["a", "b", "c"]),
+    "booleans": np.array([False, True]),
+    "whole floats": np.array([0.0, 1.0, 2.0]),
+}
 # float32 rounding through a few small layers stays well below this.
 PROBA_ATOL = 1e-5
 RELATIVE_TOLERANCE = 1e-5
-N_CLASSES = 3
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -150,14 +155,14 @@ def test_poisson_regressor_outputs_are_exp_of_the_logits(n_outputs, hidden_layer
     assert_regression_outputs_match(outputs, pipeline.predict(X))
 
 
-@pytest.mark.parametrize(
-    "labels", [["no", "yes"], ["a", "b", "c"]], ids=["binary", "multiclass"]
-)
-def test_string_labels(labels):
+@pytest.mark.parametrize("labels", LABELS.values(), ids=list(LABELS))
+def test_label_types(labels):
+    # Strings stay strings; numbers and booleans come out as int64.
     X, y = float32_problem("binary" if len(labels) == 2 else "multiclass")
-    y = np.array(labels)[y]
+    y = labels[y]
     pipeline = fitted_pipeline(MLPRegularizedClassifier, X, y)
     outputs = run(pipeline, X, no_zipmap(pipeline))
+    assert outputs["label"].dtype == (object if labels.dtype.kind == "U" else np.int64)
     assert_array_equal(outputs["label"], pipeline.predict(X))
     assert_allclose(
         outputs["probabilities"], pipeline.predict_proba(X), atol=PROBA_ATOL
@@ -190,6 +195,14 @@ def test_zipmap_columns_and_class_labels():
         assert_allclose(columns[name], proba[:, k], atol=PROBA_ATOL)
     options = {id(pipeline[-1]): {"zipmap": False, "output_class_labels": True}}
     assert_array_equal(run(pipeline, X, options)["class_labels"], ["a", "b", "c"])
+
+
+def test_labels_beyond_int32_are_refused():
+    # skl2onnx's MLP converter stores numeric labels as int32: they would wrap.
+    X, y = float32_problem("binary")
+    pipeline = fitted_pipeline(MLPRegularizedClassifier, X, y + 2**31)
+    with pytest.raises(ValueError, match="int32"):
+        run(pipeline, X, no_zipmap(pipeline))
 
 
 def test_nocl_is_refused():

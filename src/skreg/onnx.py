@@ -52,8 +52,12 @@ except ImportError as error:
         'Install the onnx extra: pip install "skreg[onnx]"'
     ) from error
 
+import numpy as np
+
 from ._classifier import MLPRegularizedClassifier
 from ._regressor import MLPRegularizedRegressor
+
+_INT32 = np.iinfo(np.int32)
 
 # skreg's activation and output function names -> ONNX operator types.
 _ONNX_OPERATORS = {
@@ -73,9 +77,25 @@ def _classifier_output_shapes(operator):
     which neither skreg nor scikit-learn's MLP has: it would declare one label
     per sample where the converter outputs an indicator matrix, shape
     (n_samples, n_labels), as ``predict`` does.
+
+    Raises
+    ------
+    ValueError
+        If numeric class labels do not fit in int32, the type in which
+        skl2onnx's MLP converter stores them: they would silently wrap around.
     """
-    calculate_linear_classifier_output_shapes(operator)
     model = operator.raw_operator
+    classes = model.classes_
+    if classes.dtype.kind in "iuf" and (
+        classes.min() < _INT32.min or classes.max() > _INT32.max
+    ):
+        raise ValueError(
+            f"{type(model).__name__}'s class labels must lie within the int32 "
+            f"range [{_INT32.min}, {_INT32.max}] for ONNX conversion (got "
+            f"[{classes.min()}, {classes.max()}]): skl2onnx's MLP converter "
+            "stores them as int32. Fit on smaller integers or on strings."
+        )
+    calculate_linear_classifier_output_shapes(operator)
     if model._label_binarizer.y_type_ == "multilabel-indicator":
         n_samples = operator.inputs[0].get_first_dimension()
         operator.outputs[0].set_type(Int64TensorType([n_samples, len(model.classes_)]))
