@@ -1,9 +1,10 @@
 """ONNX export: pipelines ending in skreg's estimators run in ONNX Runtime.
 
-Each converted pipeline (a StandardScaler, then the model) is run by ONNX
-Runtime on float32 inputs and compared with the fitted pipeline's own
-``predict`` / ``predict_proba`` on the same inputs: labels equal,
-probabilities and regression outputs within float32 rounding.
+Each pipeline (a StandardScaler, then the model) is fitted on float64 data,
+converted for float32 inputs as a deployment would, run by ONNX Runtime on
+the data rounded to float32, and compared with the pipeline's own ``predict``
+/ ``predict_proba`` on the float64 data: labels equal, probabilities and
+regression outputs within float32 rounding.
 """
 
 import importlib
@@ -46,12 +47,13 @@ def fitted_pipeline(estimator, X, y, **parameters):
     return make_pipeline(StandardScaler(), model).fit(X, y)
 
 
-def run(pipeline, X, options=None):
-    """Convert the pipeline, run it on X and return its named outputs.
+def run(pipeline, X, options=None, dtype=np.float32):
+    """Convert the pipeline for inputs of dtype, run it on X and return its outputs.
 
-    Also checks that each output has the shape the graph declares (ONNX
-    Runtime only warns about a mismatch).
+    The outputs are a dict by output name. Also checks that each has the shape
+    the graph declares (ONNX Runtime only warns about a mismatch).
     """
+    X = X.astype(dtype)
     onx = skl2onnx.to_onnx(pipeline, X[:1], options=options)
     session = onnxruntime.InferenceSession(
         onx.SerializeToString(), providers=["CPUExecutionProvider"]
@@ -71,14 +73,9 @@ def no_zipmap(pipeline):
     return {id(pipeline[-1]): {"zipmap": False}}
 
 
-def float32_problem(task):
-    X, y = make_problem(task)
-    return X.astype(np.float32), y
-
-
 def poisson_problem(n_outputs):
     rng = np.random.RandomState(0)
-    X = rng.normal(size=(60, 4)).astype(np.float32)
+    X = rng.normal(size=(60, 4))
     rates = np.exp(0.5 * X[:, :n_outputs] - 0.3 * X[:, [3]])
     y = rng.poisson(rates).astype(np.float64)
     return X, y[:, 0] if n_outputs == 1 else y
@@ -101,7 +98,7 @@ def assert_regression_outputs_match(outputs, expected):
 @pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel"])
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_classifier_labels_and_probabilities(activation, task, hidden_layer_sizes):
-    X, y = float32_problem(task)
+    X, y = make_problem(task)
     pipeline = fitted_pipeline(
         MLPRegularizedClassifier,
         X,
@@ -122,7 +119,7 @@ def test_classifier_labels_and_probabilities(activation, task, hidden_layer_size
 @pytest.mark.parametrize("task", ["regression", "multioutput"])
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_regressor_outputs(activation, task, hidden_layer_sizes):
-    X, y = float32_problem(task)
+    X, y = make_problem(task)
     pipeline = fitted_pipeline(
         MLPRegularizedRegressor,
         X,
@@ -158,7 +155,7 @@ def test_poisson_regressor_outputs_are_exp_of_the_logits(n_outputs, hidden_layer
 @pytest.mark.parametrize("labels", LABELS.values(), ids=list(LABELS))
 def test_label_types(labels):
     # Strings stay strings; numbers and booleans come out as int64.
-    X, y = float32_problem("binary" if len(labels) == 2 else "multiclass")
+    X, y = make_problem("binary" if len(labels) == 2 else "multiclass")
     y = labels[y]
     pipeline = fitted_pipeline(MLPRegularizedClassifier, X, y)
     outputs = run(pipeline, X, no_zipmap(pipeline))
@@ -171,7 +168,7 @@ def test_label_types(labels):
 
 @pytest.mark.parametrize("task", ["multiclass", "multilabel"])
 def test_zipmap_outputs_one_dict_per_sample_by_default(task):
-    X, y = float32_problem(task)
+    X, y = make_problem(task)
     pipeline = fitted_pipeline(MLPRegularizedClassifier, X, y)
     outputs = run(pipeline, X)
     assert_array_equal(outputs["output_label"], pipeline.predict(X))
@@ -185,7 +182,7 @@ def test_zipmap_outputs_one_dict_per_sample_by_default(task):
 
 
 def test_zipmap_columns_and_class_labels():
-    X, y = float32_problem("multiclass")
+    X, y = make_problem("multiclass")
     y = np.array(["a", "b", "c"])[y]
     pipeline = fitted_pipeline(MLPRegularizedClassifier, X, y)
     proba = pipeline.predict_proba(X)
@@ -199,7 +196,7 @@ def test_zipmap_columns_and_class_labels():
 
 def test_labels_beyond_int32_are_refused():
     # skl2onnx's MLP converter stores numeric labels as int32: they would wrap.
-    X, y = float32_problem("binary")
+    X, y = make_problem("binary")
     pipeline = fitted_pipeline(MLPRegularizedClassifier, X, y + 2**31)
     with pytest.raises(ValueError, match="int32"):
         run(pipeline, X, no_zipmap(pipeline))
@@ -207,7 +204,7 @@ def test_labels_beyond_int32_are_refused():
 
 def test_nocl_is_refused():
     # skl2onnx's MLP converter would still output the classes, not indices.
-    X, y = float32_problem("multiclass")
+    X, y = make_problem("multiclass")
     pipeline = fitted_pipeline(MLPRegularizedClassifier, X, y)
     with pytest.raises(ValueError, match="nocl"):
         run(pipeline, X, {id(pipeline[-1]): {"nocl": True}})
@@ -221,10 +218,11 @@ def test_double_inputs_are_computed_in_double(task):
     )
     pipeline = fitted_pipeline(estimator, X, y, activation="tanh")
     if task == "multiclass":
-        outputs = run(pipeline, X, no_zipmap(pipeline))["probabilities"]
+        outputs = run(pipeline, X, no_zipmap(pipeline), dtype=np.float64)
+        outputs = outputs["probabilities"]
         expected = pipeline.predict_proba(X)
     else:
-        (outputs,) = run(pipeline, X).values()
+        (outputs,) = run(pipeline, X, dtype=np.float64).values()
         expected = pipeline.predict(X)
     assert outputs.dtype == np.float64
     assert_allclose(outputs, expected, rtol=1e-12)
