@@ -48,6 +48,9 @@ STOCHASTIC_SOLVERS = ("sgd", "adam")
 #: L-BFGS-B's relative-decrease tolerance: small enough that ``tol`` (the
 #: projected gradient) decides when to stop.
 LBFGS_FTOL = 64 * np.finfo(np.float64).eps
+#: L-BFGS-B's status when its line search finds no lower point: after the
+#: orthant polish, the solution is then as precise as the line search allows.
+LBFGS_STALLED = 2
 #: lbfgs with l1_method='proximal': at most this many orthant polishes after
 #: the split (each releases the zeros whose optimality condition fails).
 MAX_ORTHANT_ROUNDS = 10
@@ -1122,7 +1125,11 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                 reformulation = OrthantL1(
                     penalty.segments, penalty.size, network.params, network.gradient
                 )
-                converged = result.get("status", 0) == 0 and round_ > 0
+                # A polish that stalls has reached the line search's precision.
+                converged = round_ > 0 and result.get("status", 0) in (
+                    0,
+                    LBFGS_STALLED,
+                )
                 if (converged and reformulation.n_released == 0) or (
                     n_iter >= self.max_iter or n_evaluations >= self.max_fun
                 ):
@@ -1136,10 +1143,11 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                 n_iter += result.get("nit", 0)
                 n_evaluations += result.get("nfev", 1)
         self._check_finite(network, result.fun)
-        if result.get("status", 0) != 0:
+        status = result.get("status", 0)
+        if status != 0 and not (proximal and status == LBFGS_STALLED):
             warn(
                 f"lbfgs failed to converge after {n_iter} iterations "
-                f"(status={result.status}): {result.message}. Increase max_iter "
+                f"(status={status}): {result.message}. Increase max_iter "
                 "or max_fun, or scale the data.",
                 ConvergenceWarning,
             )
