@@ -5,8 +5,9 @@ Run from the repository root::
     python benchmarks/profile_epoch.py            # workload 2 of bench_fit.py
     python benchmarks/profile_epoch.py --quick    # fewer epochs
 
-Runs skreg's own training step (the same objects ``fit`` uses: mini-batches,
-forward pass, fused loss, backward pass, penalty, adam) on workload 2 of
+Runs skreg's own training step (``skreg._training.TrainStep``, the one ``fit``
+uses: forward pass, fused loss, backward pass, penalty, adam, each stage
+reporting to a timer through its ``on_stage`` hook) on workload 2 of
 ``bench_fit.py`` (50,000 x 100, hidden (256, 128), batch 256, all four
 penalties on), with a timer around each stage, and prints the milliseconds per
 epoch of each stage next to the matrix-multiply floor of ``bench_fit.py``.
@@ -31,9 +32,9 @@ from sklearn.preprocessing import LabelBinarizer
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skreg import MLPRegularizedClassifier
-from skreg._base import MiniBatches
-from skreg._functions import LOSSES
-from skreg._network import Network, backward, forward
+from skreg._network import Network
+from skreg._optimizers import make_optimizer
+from skreg._training import MiniBatches, TrainStep
 
 STAGES = ("gather", "forward", "loss", "backward", "penalty", "optimizer")
 ALL_FOUR = dict(l1_weight=1e-5, l1_bias=1e-5, l2_weight=1e-5, l2_bias=1e-5)
@@ -60,52 +61,36 @@ def profile(X, y, hidden, batch_size, epochs):
     layer_sizes = [X.shape[1], *hidden, Y.shape[1]]
     network = Network(layer_sizes, model.activation, "log_loss", X.dtype)
     network.initialize(np.random.RandomState(0))
-    penalty = model._penalty(layer_sizes)
-    optimizer = model._new_optimizer(network)
-    workspace = network.workspace(batch_size)
+    optimizer = make_optimizer(
+        model.solver, network.params.size, network.dtype, model.get_params()
+    )
+    totals = defaultdict(float)
+    stamp = time.perf_counter()
+
+    def lap(stage):
+        nonlocal stamp
+        now = time.perf_counter()
+        totals[stage] += now - stamp
+        stamp = now
+
+    # The training step fit takes, with a timer after each of its stages.
+    step = TrainStep(
+        network,
+        model._penalty(layer_sizes),
+        optimizer,
+        batch_size,
+        proximal=False,
+        on_stage=lap,
+    )
     batches = MiniBatches(X, Y, np.ones(X.shape[0]), batch_size, shuffle=True)
     random_state = np.random.RandomState(0)
-    totals = defaultdict(float)
-
     for epoch in range(epochs + 1):
         if epoch == 1:
             totals.clear()
         stamp = time.perf_counter()
-
-        def lap(stage):
-            nonlocal stamp
-            now = time.perf_counter()
-            totals[stage] += now - stamp
-            stamp = now
-
         for X_part, Y_part, weights, _ in batches.epoch(random_state):
             lap("gather")
-            activations, deltas, ones = workspace.rows(X_part.shape[0])
-            forward(
-                X_part,
-                network.coefs,
-                network.intercepts,
-                network.activation,
-                out=activations,
-            )
-            lap("forward")
-            LOSSES[network.loss](activations[-1], Y_part, weights)
-            lap("loss")
-            backward(
-                X_part,
-                activations,
-                deltas,
-                network.coefs,
-                network.activation,
-                network.coef_grads,
-                network.intercept_grads,
-                ones,
-            )
-            lap("backward")
-            penalty.add_gradient(network.params, network.gradient, optimizer.scratch)
-            lap("penalty")
-            optimizer.update(network.params, network.gradient)
-            lap("optimizer")
+            step(X_part, Y_part, weights)
         optimizer.iteration_ends(0)
     return {stage: 1e3 * totals[stage] / epochs for stage in STAGES}
 

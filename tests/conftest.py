@@ -97,3 +97,10 @@ def problem(request):
 def any_problem(request):
     """``(Estimator, X, y)`` for every kind of target."""
     return (ESTIMATOR_OF_TASK[request.param], *make_problem(request.param))
+
+
+def entries(start, stop, l1, l2):
+    """The L1 and the L2 entry of one slice of the parameter buffer."""
+    from skreg._penalties import L1, L2, PenaltyEntry
+
+    return [PenaltyEntry(start, stop, L1, l1), PenaltyEntry(start, stop, L2, l2)]

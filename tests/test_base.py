@@ -767,7 +767,7 @@ def test_lbfgs_limits_only_the_other_blas_libraries_to_one_thread():
     import scipy.linalg  # noqa: F401  (loads scipy's BLAS, if separate)
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from skreg._base import single_threaded_foreign_blas
+    from skreg._training import single_threaded_foreign_blas
 
     numpy_folder = os.path.dirname(np.__file__)
 

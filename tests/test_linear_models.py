@@ -1,26 +1,26 @@
-"""Cross-checks against scikit-learn's linear models.
+r"""Cross-checks against scikit-learn's linear models.
 
 With ``hidden_layer_sizes=()`` the network is a generalised linear model and
 its objective is convex, so skreg must reach the optimum that scikit-learn's
 linear estimators find on the same data. Writing each reference objective in
 skreg's form (data loss = weighted mean, penalty = plain sum, n samples):
 
-* ``LogisticRegression(C)``: :math:`C \\sum_i \\ell_i + \\frac12 \\|w\\|^2`,
+* ``LogisticRegression(C)``: :math:`C \sum_i \ell_i + \frac12 \|w\|^2`,
   divided by :math:`C n`, is the mean log-loss plus
-  :math:`\\frac{1}{2Cn} \\|w\\|^2`, so ``l2_weight = 1 / (2 C n)``; the
+  :math:`\frac{1}{2Cn} \|w\|^2`, so ``l2_weight = 1 / (2 C n)``; the
   intercept is not penalized, and multiclass is the multinomial (softmax)
   model, as skreg's.
-* ``Ridge(alpha)``: :math:`\\|y - Xw - b\\|^2 + \\alpha \\|w\\|^2`, divided
-  by :math:`2n`, is skreg's regression loss :math:`\\frac{1}{2n}
-  \\|y - Xw - b\\|^2` plus ``l2_weight = alpha / (2 n)``.
-* ``ElasticNet(alpha, l1_ratio=r)``: :math:`\\frac{1}{2n} \\|y - Xw - b\\|^2
-  + \\alpha r \\|w\\|_1 + \\frac{\\alpha (1 - r)}{2} \\|w\\|^2`, so
+* ``Ridge(alpha)``: :math:`\|y - Xw - b\|^2 + \alpha \|w\|^2`, divided
+  by :math:`2n`, is skreg's regression loss :math:`\frac{1}{2n}
+  \|y - Xw - b\|^2` plus ``l2_weight = alpha / (2 n)``.
+* ``ElasticNet(alpha, l1_ratio=r)``: :math:`\frac{1}{2n} \|y - Xw - b\|^2
+  + \alpha r \|w\|_1 + \frac{\alpha (1 - r)}{2} \|w\|^2`, so
   ``l1_weight = alpha * r`` and ``l2_weight = alpha * (1 - r) / 2``;
   ``Lasso(alpha)`` is the case ``r = 1``.
-* ``PoissonRegressor(alpha)``: :math:`\\frac{1}{2 \\sum_i s_i} \\sum_i s_i
-  d(y_i, \\hat y_i) + \\frac{\\alpha}{2} \\|w\\|^2` with the Poisson
-  deviance :math:`d = 2 (y \\log(y / \\hat y) - y + \\hat y)` and
-  :math:`\\hat y = e^{Xw + b}`: the weighted mean of half the deviance,
+* ``PoissonRegressor(alpha)``: :math:`\frac{1}{2 \sum_i s_i} \sum_i s_i
+  d(y_i, \hat y_i) + \frac{\alpha}{2} \|w\|^2` with the Poisson
+  deviance :math:`d = 2 (y \log(y / \hat y) - y + \hat y)` and
+  :math:`\hat y = e^{Xw + b}`: the weighted mean of half the deviance,
   skreg's ``loss='poisson'``, plus ``l2_weight = alpha / 2`` (no division
   by n: scikit-learn's GLMs already average their data term).
 

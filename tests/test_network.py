@@ -8,6 +8,7 @@ computed by the independent reference in ``reference_mlp``.
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import entries
 from numpy.testing import assert_allclose, assert_array_equal
 from reference_mlp import (
     central_differences,
@@ -18,7 +19,7 @@ from reference_mlp import (
 )
 
 from skreg._network import Network, forward, layer_views, n_parameters
-from skreg._penalties import NetworkPenalty, PenaltySegment
+from skreg._penalties import NetworkPenalty
 
 LAYER_SIZES = [4, 5, 3, 2]
 
@@ -121,8 +122,8 @@ def penalty_segments(layer_sizes):
     pairs = list(zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
     for layer, (fan_in, fan_out) in enumerate(pairs):
         size = fan_in * fan_out
-        segments.append(
-            PenaltySegment(
+        segments.extend(
+            entries(
                 offset,
                 offset + size,
                 LAMBDAS["l1_weight"][layer],
@@ -131,8 +132,8 @@ def penalty_segments(layer_sizes):
         )
         offset += size
     for layer, (_, fan_out) in enumerate(pairs):
-        segments.append(
-            PenaltySegment(
+        segments.extend(
+            entries(
                 offset,
                 offset + fan_out,
                 LAMBDAS["l1_bias"][layer],

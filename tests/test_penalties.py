@@ -4,10 +4,19 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import entries
 from numpy.testing import assert_allclose, assert_array_equal
 from reference_mlp import central_differences
+from scipy.optimize import minimize
 
-from skreg._penalties import L1, L2, NetworkPenalty, PenaltySegment
+from skreg._penalties import (
+    L1,
+    L2,
+    TERMS,
+    NetworkPenalty,
+    PenaltyEntry,
+    PenaltyTerm,
+)
 
 
 def test_l1_value_is_lambda_times_sum_of_absolute_values():
@@ -52,44 +61,41 @@ def test_soft_threshold_with_a_per_coordinate_threshold():
     assert_array_equal(theta, [-2.0, 0.0, 0.25, -0.5])
 
 
-def segments_of(penalty):
-    return [(s.start, s.stop, s.l1, s.l2) for s in penalty.segments]
+def entries_of(penalty):
+    return [(e.start, e.stop, e.term.__name__, e.strength) for e in penalty.entries]
 
 
 @pytest.mark.parametrize(
-    "segments, expected",
+    "slices, expected",
     [
-        # Adjacent segments with equal strengths merge, whatever the input order.
+        # Adjacent slices of a term with equal lambdas merge, whatever the
+        # input order; each term's entries come together, L1 first.
         (
-            [PenaltySegment(3, 6, 0.1, 0.2), PenaltySegment(0, 3, 0.1, 0.2)],
-            [(0, 6, 0.1, 0.2)],
+            [(3, 6, 0.1, 0.2), (0, 3, 0.1, 0.2)],
+            [(0, 6, "L1", 0.1), (0, 6, "L2", 0.2)],
         ),
-        # Different strengths stay apart.
+        # Different lambdas stay apart, term by term.
         (
-            [PenaltySegment(0, 3, 0.1, 0.2), PenaltySegment(3, 6, 0.1, 0.3)],
             [(0, 3, 0.1, 0.2), (3, 6, 0.1, 0.3)],
+            [(0, 6, "L1", 0.1), (0, 3, "L2", 0.2), (3, 6, "L2", 0.3)],
         ),
-        # Equal strengths but a gap between them: not merged.
+        # Equal lambdas but a gap between them: not merged.
         (
-            [PenaltySegment(0, 2, 0.1, 0.0), PenaltySegment(3, 6, 0.1, 0.0)],
             [(0, 2, 0.1, 0.0), (3, 6, 0.1, 0.0)],
+            [(0, 2, "L1", 0.1), (3, 6, "L1", 0.1)],
         ),
-        # Unpenalized and empty segments are dropped; their neighbours, now
+        # Zero lambdas and empty slices are dropped; their neighbours, now
         # separated by a gap, stay apart.
         (
-            [
-                PenaltySegment(0, 2, 0.0, 0.5),
-                PenaltySegment(2, 4, 0.0, 0.0),
-                PenaltySegment(4, 4, 1.0, 1.0),
-                PenaltySegment(4, 6, 0.0, 0.5),
-                PenaltySegment(6, 9, 0.0, 0.5),
-            ],
-            [(0, 2, 0.0, 0.5), (4, 9, 0.0, 0.5)],
+            [(0, 2, 0.0, 0.5), (2, 4, 0.0, 0.0), (4, 4, 1.0, 1.0)]
+            + [(4, 6, 0.0, 0.5), (6, 9, 0.0, 0.5)],
+            [(0, 2, "L2", 0.5), (4, 9, "L2", 0.5)],
         ),
     ],
 )
-def test_segments_are_merged_and_dropped(segments, expected):
-    assert segments_of(NetworkPenalty(segments, 9)) == expected
+def test_entries_are_merged_and_dropped(slices, expected):
+    penalty = NetworkPenalty([e for s in slices for e in entries(*s)], 9)
+    assert entries_of(penalty) == expected
 
 
 # (start, stop, l1, l2) over a buffer of 10; coordinates 8 and 9 unpenalized.
@@ -105,46 +111,48 @@ def strengths_per_coordinate(size=10):
 
 @pytest.fixture
 def network_penalty():
-    return NetworkPenalty([PenaltySegment(*s) for s in SEGMENTS], 10)
+    return NetworkPenalty([e for s in SEGMENTS for e in entries(*s)], 10)
 
 
 THETA = np.array([-1.5, 0.0, 2.0, -0.5, 0.25, -0.0, 1.0, -3.0, 4.0, -4.0])
 
 
-def expected_value(include_l1):
+def expected_value(include_nonsmooth):
     l1, l2 = strengths_per_coordinate()
     l1_part, l2_part = np.sum(l1 * np.abs(THETA)), np.sum(l2 * THETA**2)
     # By hand: 0.1*3.5 + 0.2*4 and 0.7*(0.25+0.0625) + 0.3*(0+1+9)
     assert l1_part == pytest.approx(0.35 + 0.8)
     assert l2_part == pytest.approx(0.21875 + 3.0)
-    return l2_part + (l1_part if include_l1 else 0.0)
+    return l2_part + (l1_part if include_nonsmooth else 0.0)
 
 
-@pytest.mark.parametrize("include_l1", [True, False])
-def test_network_penalty_value_matches_formula(network_penalty, include_l1):
-    value = network_penalty.value(THETA, np.empty(10), include_l1=include_l1)
-    assert value == pytest.approx(expected_value(include_l1))
+@pytest.mark.parametrize("include_nonsmooth", [True, False])
+def test_network_penalty_value_matches_formula(network_penalty, include_nonsmooth):
+    value = network_penalty.value(
+        THETA, np.empty(10), include_nonsmooth=include_nonsmooth
+    )
+    assert value == pytest.approx(expected_value(include_nonsmooth))
 
 
-@pytest.mark.parametrize("include_l1", [True, False])
-def test_network_penalty_gradient_matches_formula(network_penalty, include_l1):
+@pytest.mark.parametrize("include_nonsmooth", [True, False])
+def test_network_penalty_gradient_matches_formula(network_penalty, include_nonsmooth):
     l1, l2 = strengths_per_coordinate()
     sign_plus = np.where(THETA >= 0, 1.0, -1.0)  # +1 at 0.0 and at -0.0
-    expected = 1.0 + 2 * l2 * THETA + (l1 * sign_plus if include_l1 else 0.0)
+    expected = 1.0 + 2 * l2 * THETA + (l1 * sign_plus if include_nonsmooth else 0.0)
     gradient = np.ones(10)
     value = network_penalty.add_gradient(
-        THETA, gradient, np.empty(10), include_l1=include_l1
+        THETA, gradient, np.empty(10), include_nonsmooth=include_nonsmooth
     )
     assert_allclose(gradient, expected, rtol=1e-15)
     # It also returns the value of the terms it differentiated.
-    assert value == pytest.approx(expected_value(include_l1))
+    assert value == pytest.approx(expected_value(include_nonsmooth))
     # Unpenalized coordinates are left exactly as they were.
     assert_array_equal(gradient[8:], [1.0, 1.0])
 
 
 def test_has_l1(network_penalty):
-    assert network_penalty.has_l1
-    assert not NetworkPenalty([PenaltySegment(0, 4, 0.0, 1.0)], 4).has_l1
+    assert network_penalty.has_nonsmooth
+    assert not NetworkPenalty([*entries(0, 4, 0.0, 1.0)], 4).has_nonsmooth
 
 
 @pytest.mark.parametrize("per_coordinate", [False, True])
@@ -154,7 +162,7 @@ def test_prox_l1_soft_thresholds_only_l1_segments(network_penalty, per_coordinat
     threshold = step * l1
     expected = np.sign(THETA) * np.maximum(np.abs(THETA) - threshold, 0.0)
     theta = THETA.copy()
-    network_penalty.prox_l1(theta, step, np.empty(10))
+    network_penalty.prox(theta, step, np.empty(10))
     assert_allclose(theta, expected, rtol=1e-15)
     # Segments without L1, and unpenalized coordinates, are untouched.
     assert_array_equal(theta[3:5], THETA[3:5])
@@ -163,7 +171,7 @@ def test_prox_l1_soft_thresholds_only_l1_segments(network_penalty, per_coordinat
 
 def test_network_penalty_pickles(network_penalty):
     restored = pickle.loads(pickle.dumps(network_penalty))
-    assert segments_of(restored) == segments_of(network_penalty)
+    assert entries_of(restored) == entries_of(network_penalty)
     assert restored.value(THETA, np.empty(10)) == network_penalty.value(
         THETA, np.empty(10)
     )
@@ -175,7 +183,12 @@ def test_orthant_l1_is_the_l1_term_inside_its_orthant_and_releases_violated_zero
     theta = np.array([0.5, -0.25, 0.0, 0.0, 3.0])
     # Coordinates 0-3 penalized with lambda 0.1; 4 is free.
     smooth_gradient = np.array([0.0, 0.0, 0.3, -0.05, 1.0])
-    orthant = OrthantL1([PenaltySegment(0, 4, 0.1, 0.0)], 5, theta, smooth_gradient)
+    orthant = OrthantL1(
+        NetworkPenalty(entries(0, 4, 0.1, 0.0), 5).nonsmooth_entries,
+        5,
+        theta,
+        smooth_gradient,
+    )
     # |0.3| > 0.1 releases coordinate 2 towards -gradient; |-0.05| <= 0.1 stays.
     assert orthant.n_released == 1
     bounds = orthant.bounds()
@@ -191,3 +204,95 @@ def test_orthant_l1_is_the_l1_term_inside_its_orthant_and_releases_violated_zero
         central_differences(orthant.value, inside),
         atol=1e-9,
     )
+
+
+# ----------------------------------------------------------------------
+# The contract every registered term meets: adding a term to TERMS runs it.
+# ----------------------------------------------------------------------
+TERM_IDS = list(TERMS)
+ALL_TERMS = list(TERMS.values())
+NONSMOOTH_TERMS = [term for term in ALL_TERMS if not term.smooth]
+
+
+def away_from_kinks(rng, size):
+    """Parameters at least 0.1 from zero, where the L1 term has its kink."""
+    return rng.choice([-1.0, 1.0], size=size) * rng.uniform(0.1, 2.0, size=size)
+
+
+@pytest.mark.parametrize("term", ALL_TERMS, ids=TERM_IDS)
+def test_term_gradient_matches_central_differences(term):
+    theta = away_from_kinks(np.random.RandomState(0), 7)
+    gradient = np.zeros(7)
+    value = term.add_gradient(theta, 0.3, gradient, np.empty(7))
+    expected = central_differences(lambda t: term.value(t, 0.3, np.empty(7)), theta)
+    assert_allclose(gradient, expected, rtol=1e-6, atol=1e-9)
+    assert value == pytest.approx(term.value(theta, 0.3, np.empty(7)), rel=1e-14)
+
+
+@pytest.mark.parametrize("term", ALL_TERMS, ids=TERM_IDS)
+def test_term_keeps_float32(term):
+    theta = away_from_kinks(np.random.RandomState(1), 5).astype(np.float32)
+    gradient = np.zeros(5, dtype=np.float32)
+    term.add_gradient(theta, 0.3, gradient, np.empty(5, dtype=np.float32))
+    assert gradient.dtype == np.float32
+    if term.prox:
+        term.prox(theta, np.float32(0.2), np.empty(5, dtype=np.float32))
+        assert theta.dtype == np.float32
+
+
+@pytest.mark.parametrize("term", ALL_TERMS, ids=TERM_IDS)
+def test_term_and_a_penalty_of_it_pickle(term):
+    assert pickle.loads(pickle.dumps(term)) is term
+    penalty = NetworkPenalty([PenaltyEntry(0, 4, term, 0.5)], 6)
+    restored = pickle.loads(pickle.dumps(penalty))
+    assert restored.value(THETA[:6], np.empty(6)) == penalty.value(
+        THETA[:6], np.empty(6)
+    )
+
+
+@pytest.mark.parametrize("term", [t for t in ALL_TERMS if t.prox])
+def test_prox_is_the_numerical_argmin(term):
+    """prox_{tau phi}(v) = argmin_x 1/2 ||x - v||^2 + tau phi(x)."""
+    rng = np.random.RandomState(2)
+    for _ in range(5):
+        v = rng.normal(size=4)
+        tau = rng.uniform(0.1, 1.5)
+
+        def objective(x, v=v, tau=tau):
+            return 0.5 * np.sum((x - v) ** 2) + tau * term.value(x, 1.0, np.empty(4))
+
+        x = v.copy()
+        term.prox(x, tau, np.empty(4))
+        numerical = minimize(
+            objective, v, method="Powell", options={"xtol": 1e-10, "ftol": 1e-14}
+        ).x
+        assert objective(x) <= objective(numerical) + 1e-12
+        assert_allclose(x, numerical, atol=1e-6)
+
+
+@pytest.mark.parametrize("term", NONSMOOTH_TERMS)
+def test_nonsmooth_term_has_what_the_proximal_solvers_need(term):
+    assert callable(term.prox)
+    assert term.lbfgs_reformulations
+
+
+class NoProx(PenaltyTerm):
+    """A non-smooth term that states its value and gradient only."""
+
+    smooth = False
+
+    @staticmethod
+    def value(theta, strength, scratch):
+        return strength * float(np.abs(theta).max())
+
+    @staticmethod
+    def add_gradient(theta, strength, gradient, scratch):
+        gradient[np.argmax(np.abs(theta))] += strength
+        return NoProx.value(theta, strength, scratch)
+
+
+@pytest.mark.parametrize("capability", ["prox", "lbfgs_reformulations"])
+def test_solvers_refuse_a_term_without_what_they_need(capability):
+    penalty = NetworkPenalty([PenaltyEntry(0, 3, NoProx, 1.0)], 3)
+    with pytest.raises(ValueError, match=f"needs the {capability}.*NoProx has none"):
+        penalty.require(capability, "sgd")

@@ -109,7 +109,9 @@ def test_skops_reports_only_skreg_types_as_untrusted(task, solver):
     dumped = sio.dumps(model)
     expected = [ESTIMATOR_TYPES[TASKS[task]]]
     if OPTIMIZERS[solver] is not None:
+        # The optimizer and its learning-rate schedule (the default, constant).
         expected.append(f"skreg._optimizers.{OPTIMIZERS[solver]}")
+        expected.append("skreg._optimizers.ConstantSchedule")
     assert sio.get_untrusted_types(data=dumped) == sorted(expected)
     # Nothing is loaded unless those types are trusted.
     with pytest.raises(sio.exceptions.UntrustedTypesFoundException):

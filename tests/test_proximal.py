@@ -8,6 +8,7 @@ against scikit-learn's Lasso and ElasticNet are in test_linear_models.py.
 
 import numpy as np
 import pytest
+from conftest import entries
 from scipy.optimize import approx_fprime
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -19,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skreg import MLPRegularizedClassifier, MLPRegularizedRegressor
-from skreg._penalties import L1, NetworkPenalty, PenaltySegment, SplitL1
+from skreg._penalties import L1, NetworkPenalty, SplitL1
 
 SOLVERS = ["sgd", "adam", "lbfgs"]
 #: Weights whose norm is below this count as removed by SelectFromModel.
@@ -69,8 +70,8 @@ def test_l1_prox_is_soft_thresholding(per_coordinate):
 def test_prox_l1_thresholds_only_l1_slices_by_step_times_lambda():
     theta = np.linspace(-1, 1, 12)
     penalty = NetworkPenalty(
-        [PenaltySegment(0, 4, 0.5, 0.0), PenaltySegment(4, 8, 0.0, 1.0)]
-        + [PenaltySegment(8, 12, 2.0, 0.0)],
+        [*entries(0, 4, 0.5, 0.0), *entries(4, 8, 0.0, 1.0)]
+        + [*entries(8, 12, 2.0, 0.0)],
         size=12,
     )
     step = np.full(12, 0.2)
@@ -79,8 +80,8 @@ def test_prox_l1_thresholds_only_l1_slices_by_step_times_lambda():
     expected[8:] = soft_threshold(theta[8:], 0.2 * 2.0)
 
     scalar_result = theta.copy()
-    penalty.prox_l1(scalar_result, 0.2, np.empty(12))
-    penalty.prox_l1(theta, step, np.empty(12))
+    penalty.prox(scalar_result, 0.2, np.empty(12))
+    penalty.prox(theta, step, np.empty(12))
 
     np.testing.assert_allclose(theta, expected, rtol=1e-15)
     np.testing.assert_array_equal(theta, scalar_result)
@@ -88,11 +89,11 @@ def test_prox_l1_thresholds_only_l1_slices_by_step_times_lambda():
 
 def split_of_test_penalty():
     segments = [
-        PenaltySegment(0, 5, 0.3, 0.1),
-        PenaltySegment(5, 9, 0.0, 0.2),
-        PenaltySegment(9, 12, 1.5, 0.0),
+        *entries(0, 5, 0.3, 0.1),
+        *entries(5, 9, 0.0, 0.2),
+        *entries(9, 12, 1.5, 0.0),
     ]
-    return segments, SplitL1(segments, size=14)
+    return segments, SplitL1(NetworkPenalty(segments, 14).nonsmooth_entries, size=14)
 
 
 def test_split_l1_round_trip_value_and_bounds():
@@ -140,7 +141,7 @@ def test_split_l1_gradient_matches_finite_differences():
 
 
 def test_split_without_l1_is_the_identity():
-    split = SplitL1([PenaltySegment(0, 6, 0.0, 1.0)], size=6)
+    split = SplitL1(NetworkPenalty(entries(0, 6, 0.0, 1.0), 6).nonsmooth_entries, 6)
     theta = np.arange(6.0) - 2
     gradient = np.ones(6)
 

@@ -1,312 +1,65 @@
-"""The shared estimator: parameters, validation, and the training loops.
+"""The shared estimator: parameter constraints, validation, building the pieces.
 
-:class:`BaseMLPRegularized` holds everything the classifier and the regressor
-share: the declarative parameter constraints, input validation, the
-stochastic (sgd, adam) and full-batch (lbfgs) training loops, early stopping,
-warm starts and ``partial_fit``. The numbers are computed by the engine
-(:mod:`skreg._network`, :mod:`skreg._penalties`, :mod:`skreg._optimizers`).
+:class:`BaseMLPRegularized` holds what the classifier and the regressor
+share: the declarative parameter constraints, input validation, and
+``fit``/``partial_fit``, which build the pieces (the network, its penalty, the
+optimizer, the mini-batches, the stopping rule), call the training core
+(:mod:`skreg._training`) and publish its result. The numbers are computed by
+the engine (:mod:`skreg._network`, :mod:`skreg._penalties`,
+:mod:`skreg._optimizers`).
 
 Training works on a fresh parameter buffer (a copy when warm-starting) and a
-copy of the optimizer state, and publishes them only when training succeeds;
-if anything fails, the estimator's attributes are restored as they were, so
-a model fitted earlier is never lost.
+copy of the optimizer state, and the result is published only when training
+succeeds; if anything fails, the estimator's attributes are restored as they
+were, so a model fitted earlier is never lost.
 """
 
 import copy
-import os
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.optimize
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
-from threadpoolctl import ThreadpoolController
 
-from ._functions import ACTIVATIONS, DERIVATIVES, LOSSES, OUTPUT_ACTIVATION
+from ._functions import ACTIVATIONS, DERIVATIVES, OUTPUT_ACTIVATION
 from ._network import Network, forward, parameter_slices
-from ._optimizers import AdamOptimizer, SGDOptimizer
-from ._penalties import NetworkPenalty, OrthantL1, PenaltySegment, SplitL1
+from ._optimizers import OPTIMIZERS, SCHEDULES, make_optimizer
+from ._penalties import ESTIMATOR_PENALTIES, NetworkPenalty, PenaltyEntry
 from ._sparsity import input_importances, layer_sparsity
+from ._training import (
+    MiniBatches,
+    StoppingRule,
+    TrainingDiverged,
+    TrainStep,
+    Validation,
+    train_lbfgs,
+    train_stochastic,
+)
 from ._warnings import warn
 from .exceptions import PenaltyCollapseWarning
 
 #: 'auto' batch size: min(DEFAULT_BATCH_SIZE, n_samples).
 DEFAULT_BATCH_SIZE = 200
-#: lbfgs evaluates the full-batch loss this many rows at a time.
-LBFGS_CHUNK_ROWS = 2048
-STOCHASTIC_SOLVERS = ("sgd", "adam")
-#: L-BFGS-B's relative-decrease tolerance: small enough that ``tol`` (the
-#: projected gradient) decides when to stop.
-LBFGS_FTOL = 64 * np.finfo(np.float64).eps
-#: L-BFGS-B's status when its line search finds no lower point: after the
-#: orthant polish, the solution is then as precise as the line search allows.
-LBFGS_STALLED = 2
-#: lbfgs with l1_method='proximal': at most this many orthant polishes after
-#: the split (each releases the zeros whose optimality condition fails).
-MAX_ORTHANT_ROUNDS = 10
-PENALTY_PARAMETERS = ("l1_weight", "l1_bias", "l2_weight", "l2_bias")
-
-SHARED_PARAMETERS_DOC = """\
-    hidden_layer_sizes : array-like of int, default=(100,)
-        Number of units of each hidden layer. An empty tuple gives a model
-        with no hidden layer (a generalised linear model).
-
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation of the hidden layers.
-
-    solver : {'sgd', 'adam', 'lbfgs'}, default='adam'
-        The optimizer: stochastic gradient descent with momentum, Adam, or
-        full-batch L-BFGS (scipy's L-BFGS-B).
-
-    l1_weight : float or sequence of float, default=0.0
-        :math:`\\lambda_{1,W}`: strength of the penalty
-        :math:`\\lambda_{1,W} \\sum |W|` on the weights, with gradient
-        :math:`\\lambda_{1,W}\\,\\mathrm{sign}_+(W)` (+1 at zero). A float
-        applies to every layer; a sequence gives one non-negative value per
-        layer (``len(hidden_layer_sizes) + 1`` entries).
-
-    l1_bias : float or sequence of float, default=0.0
-        :math:`\\lambda_{1,b}`: the same L1 penalty on the biases.
-
-    l2_weight : float or sequence of float, default=0.0
-        :math:`\\lambda_{2,W}`: strength of :math:`\\lambda_{2,W} \\sum W^2`
-        on the weights, with gradient :math:`2 \\lambda_{2,W} W`. Unlike
-        scikit-learn's ``alpha`` there is no factor 1/2 and no division by the
-        batch size: ``alpha = 2 * batch_size * l2_weight`` is the equivalent.
-
-    l2_bias : float or sequence of float, default=0.0
-        :math:`\\lambda_{2,b}`: the same L2 penalty on the biases.
-
-    l1_method : {'subgradient', 'proximal'}, default='subgradient'
-        How the L1 terms are minimised.
-
-        - 'subgradient' adds their derived gradient
-          :math:`\\lambda_1\\,\\mathrm{sign}_+(w)` to the loss's gradient, as
-          any other term. Weights shrink toward zero but keep oscillating
-          around it: they end small, never exactly zero.
-        - 'proximal' treats the non-smooth L1 terms exactly. 'sgd' and 'adam'
-          step on the rest of the loss (data loss and L2 terms), then
-          soft-threshold every L1-penalized weight and bias toward zero by its
-          step size times its lambda (for 'sgd' the learning rate divided by
-          ``1 - momentum``, the step its momentum settles to; for 'adam' the
-          per-coordinate step :math:`\\eta_t / (\\sqrt{v} + \\epsilon)`); one
-          that would cross zero lands exactly on it. 'lbfgs' writes each
-          penalized parameter as the difference of two non-negative parts and
-          minimises the then smooth loss under bounds (L-BFGS-B), reaching
-          the exact minimum, zeros included.
-
-        Use 'proximal' to read off what the L1 penalty removed (exact zeros:
-        see :meth:`sparsity`, ``feature_importances_`` and
-        :class:`~sklearn.feature_selection.SelectFromModel`), to prune inputs
-        or units, or to reach the exact optimum of a convex model
-        (``hidden_layer_sizes=()``, e.g. the Lasso); with 'lbfgs' and an L1
-        lambda, prefer it, since L-BFGS is not made for the kink at zero.
-        Keep 'subgradient' to follow the derived gradient itself. Without any
-        L1 lambda both methods give identical results.
-
-    batch_size : int or 'auto', default='auto'
-        Mini-batch size of the stochastic solvers; 'auto' is
-        ``min(200, n_samples)``. Ignored by 'lbfgs'.
-
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning-rate schedule of 'sgd': constant, decaying as
-        ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the number of
-        samples seen, or divided by 5 whenever the loss stops improving.
-
-    learning_rate_init : float, default=0.001
-        Initial step size of 'sgd' and 'adam'.
-
-    power_t : float, default=0.5
-        Exponent of the 'invscaling' schedule.
-
-    max_iter : int, default=200
-        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
-
-    shuffle : bool, default=True
-        Whether to shuffle the samples at each epoch (stochastic solvers).
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weight initialisation, the shuffling and the early-stopping
-        split. An int makes ``fit`` repeatable bit for bit.
-
-    tol : float, default=1e-4
-        Improvement of the loss (or validation score) below which an epoch
-        counts as no improvement; for 'lbfgs', the gradient tolerance.
-
-    verbose : bool, default=False
-        Print one line per epoch: total loss, data loss, penalty and, with
-        early stopping, the validation score.
-
-    warm_start : bool, default=False
-        Start ``fit`` from the previous solution instead of a new
-        initialisation.
-
-    momentum : float, default=0.9
-        Momentum of 'sgd', in [0, 1].
-
-    nesterovs_momentum : bool, default=True
-        Use Nesterov's momentum with 'sgd'.
-
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data and stop when
-        its score has not improved by ``tol`` for ``n_iter_no_change``
-        epochs; the weights with the best score are kept. Stochastic solvers
-        only.
-
-    validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
-
-    beta_1 : float, default=0.9
-        Decay of Adam's first-moment estimate, in [0, 1).
-
-    beta_2 : float, default=0.999
-        Decay of Adam's second-moment estimate, in [0, 1).
-
-    epsilon : float, default=1e-8
-        Adam's numerical-stability constant.
-
-    n_iter_no_change : int or np.inf, default=10
-        Number of epochs without improvement of more than ``tol`` after which
-        training stops (stochastic solvers); ``np.inf`` never stops early, so
-        every call runs ``max_iter`` epochs.
-
-    max_fun : int, default=15000
-        Maximum number of loss evaluations of 'lbfgs'."""
-
-SHARED_ATTRIBUTES_DOC = """\
-    coefs_ : list of ndarray of shape (fan_in, fan_out)
-        Weight matrix of each layer; a layer computes ``X @ W + b``.
-
-    intercepts_ : list of ndarray of shape (fan_out,)
-        Bias vector of each layer.
-
-    n_features_in_ : int
-        Number of features seen during fit.
-
-    feature_importances_ : ndarray of shape (`n_features_in_`,)
-        Euclidean norm of each input's first-layer weight row: exactly zero
-        for the inputs the L1 penalty removed (with
-        ``l1_method='proximal'``). ``SelectFromModel(model, threshold=1e-12)``
-        keeps exactly the other inputs (its default threshold, the mean
-        importance, would keep only the more important ones). After sgd or
-        adam, the last mini-batch steps can leave a few weak inputs with
-        small nonzero rows; lbfgs, or a threshold above that noise, selects
-        more strictly.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when X has string column names.
-
-    n_iter_ : int
-        Number of epochs (stochastic solvers) or iterations (lbfgs) run by the
-        last call to ``fit``, warm-started or not, as in scikit-learn: so
-        ``n_iter_ == max_iter`` means that call did not converge.
-        ``partial_fit`` adds one per call, counting from the last ``fit``.
-
-    t_ : int
-        Number of training samples seen by the solver over all calls (for
-        lbfgs, the number of loss evaluations times the number of samples).
-
-    n_layers_ : int
-        Number of layers, input and output included.
-
-    n_outputs_ : int
-        Number of output units.
-
-    out_activation_ : str
-        Output function: 'identity', 'logistic' or 'softmax'.
-
-    loss_ : float
-        Total loss (data loss plus penalty) at the end of training.
-
-    loss_curve_ : list of float
-        Total loss per epoch (lbfgs: per iteration), averaged over the epoch's
-        mini-batches weighted by their sample weights.
-
-    penalty_curve_ : list of float
-        The penalty part of each entry of ``loss_curve_``; the data loss is
-        the difference.
-
-    best_loss_ : float or None
-        Lowest entry of ``loss_curve_`` (stochastic solvers without early
-        stopping), else None.
-
-    validation_scores_ : list of float or None
-        Validation score per epoch with early stopping, else None.
-
-    validation_loss_curve_ : list of float or None
-        With early stopping, the penalized objective on the held-out data at
-        the end of each epoch (its data loss, weighted by the held-out sample
-        weights, plus the penalty), to plot against ``loss_curve_``; else
-        None.
-
-    validation_penalty_curve_ : list of float or None
-        The penalty part of each entry of ``validation_loss_curve_`` (the
-        penalty of the weights at the end of the epoch); the held-out data
-        loss is the difference. None without early stopping.
-
-    best_validation_score_ : float or None
-        Best validation score with early stopping, else None."""
-
-
-SHARED_OBJECTIVE_DOC = """\
-    It minimises, over each mini-batch :math:`B` (the whole data set for
-    'lbfgs'),
-
-    .. math::
-
-        \\frac{\\sum_{i \\in B} s_i \\ell_i}{\\sum_{i \\in B} s_i}
-        + \\lambda_{1,W} \\sum |W| + \\lambda_{1,b} \\sum |b|
-        + \\lambda_{2,W} \\sum W^2 + \\lambda_{2,b} \\sum b^2 ,"""
-
-SHARED_DOCS = {
-    "shared_objective": SHARED_OBJECTIVE_DOC,
-    "shared_parameters": SHARED_PARAMETERS_DOC,
-    "shared_attributes": SHARED_ATTRIBUTES_DOC,
-}
-
-
-def fill_shared_docs(cls):
-    """Insert the shared objective, Parameters and Attributes into a docstring."""
-    for name, text in SHARED_DOCS.items():
-        cls.__doc__ = cls.__doc__.replace(f"    %({name})s", text)
-    return cls
-
-
-def single_threaded_foreign_blas():
-    """Limit every BLAS library but NumPy's to one thread, as a context manager.
-
-    L-BFGS-B does its vector algebra with scipy's BLAS, which pip wheels ship
-    as a library of its own, next to NumPy's that computes the network's
-    matrix products. Each keeps a pool of threads that spin for a while after
-    their work: alternating between the two makes the pools fight over the
-    cores (a fit several times slower on two cores). scipy's calls are on
-    vectors the size of the parameters, so one thread is all they need.
-
-    Returns
-    -------
-    limiter : context manager
-        A no-op when NumPy's BLAS is the only one loaded.
-    """
-    numpy_folder = os.path.dirname(np.__file__)
-    controller = ThreadpoolController()
-    foreign = [
-        library.filepath
-        for library in controller.select(user_api="blas").lib_controllers
-        if not library.filepath.startswith(
-            (numpy_folder + os.sep, numpy_folder + ".libs")
-        )
-    ]
-    return controller.select(filepath=foreign).limit(limits=1)
+#: The full-batch solver, next to the stochastic ones of OPTIMIZERS.
+FULL_BATCH_SOLVERS = ("lbfgs",)
+SOLVERS = (*OPTIMIZERS, *FULL_BATCH_SOLVERS)
+STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
+#: Fitted curves of the held-out data, with early stopping.
+VALIDATION_CURVES = (
+    "validation_scores_",
+    "validation_loss_curve_",
+    "validation_penalty_curve_",
+)
 
 
 def per_layer_strengths(name, value, n_layers):
@@ -366,71 +119,6 @@ def validate_numeric_data(estimator, X, y="no_validation", **check_params):
         ) from None
 
 
-class MiniBatches:
-    """The mini-batches of an epoch, gathered into buffers reused every time.
-
-    Parameters
-    ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-    Y : ndarray of shape (n_samples, n_outputs)
-    sample_weight : ndarray of shape (n_samples,)
-    batch_size : int
-    shuffle : bool
-        Draw a new order of the samples at each epoch; otherwise the batches
-        are consecutive slices (views, no copy).
-    """
-
-    def __init__(self, X, Y, sample_weight, batch_size, shuffle):
-        self.X, self.Y, self.batch_size, self.shuffle = X, Y, batch_size, shuffle
-        self.sample_weight = sample_weight.astype(Y.dtype, copy=False)
-        self.total_weight = float(self.sample_weight.sum())
-        n_samples = X.shape[0]
-        index_type = np.int32 if n_samples <= np.iinfo(np.int32).max else np.intp
-        self.indices = np.arange(n_samples, dtype=index_type)
-        self.gather = shuffle and not sp.issparse(X)
-        if self.gather:
-            self.X_batch = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
-        self.Y_batch = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
-        self.weight_batch = np.empty(batch_size, dtype=Y.dtype)
-
-    def epoch(self, random_state):
-        """Yield ``(X_part, Y_part, weights, batch_weight)`` for each batch.
-
-        ``weights`` are the batch's sample weights normalized to sum to one,
-        and ``batch_weight`` their sum before normalization; batches whose
-        weights are all zero are skipped.
-        """
-        if self.shuffle:
-            random_state.shuffle(self.indices)
-        for batch in gen_batches(self.X.shape[0], self.batch_size):
-            if self.shuffle:
-                rows = self.indices[batch]
-                size = rows.size
-                # mode="clip": with the default, take copies through a
-                # temporary buffer; the indices are valid anyway.
-                if self.gather:
-                    X_part = np.take(
-                        self.X, rows, axis=0, out=self.X_batch[:size], mode="clip"
-                    )
-                else:
-                    X_part = self.X[rows]
-                Y_part = np.take(
-                    self.Y, rows, axis=0, out=self.Y_batch[:size], mode="clip"
-                )
-                weights = np.take(
-                    self.sample_weight, rows, out=self.weight_batch[:size], mode="clip"
-                )
-            else:
-                X_part, Y_part = self.X[batch], self.Y[batch]
-                weights = self.weight_batch[: Y_part.shape[0]]
-                weights[...] = self.sample_weight[batch]
-            batch_weight = float(weights.sum())
-            if batch_weight == 0:
-                continue
-            weights /= batch_weight
-            yield X_part, Y_part, weights, batch_weight
-
-
 def _check_solver(estimator):
     if estimator.solver not in STOCHASTIC_SOLVERS:
         raise AttributeError(
@@ -452,17 +140,14 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(DERIVATIVES))],
-        "solver": [StrOptions({"sgd", "adam", "lbfgs"})],
-        "l1_weight": _penalty_constraint,
-        "l1_bias": _penalty_constraint,
-        "l2_weight": _penalty_constraint,
-        "l2_bias": _penalty_constraint,
+        "solver": [StrOptions(set(SOLVERS))],
+        **dict.fromkeys(ESTIMATOR_PENALTIES, _penalty_constraint),
         "l1_method": [StrOptions({"subgradient", "proximal"})],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
         ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -652,9 +337,15 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         )
 
     # ------------------------------------------------------------------
-    # Training
+    # Training: validate, build the pieces, call the core, publish
     # ------------------------------------------------------------------
     def _fit_keeping_state_on_error(self, X, y, sample_weight, *, incremental, classes):
+        """Fit, or leave the estimator exactly as it was.
+
+        The training core never writes the estimator, and the result is
+        published only after it returns; what validation sets on the way
+        (``n_features_in_``, ``classes_``) is restored here on any failure.
+        """
         saved_state = self.__dict__.copy()
         try:
             self._fit(X, y, sample_weight, incremental=incremental, classes=classes)
@@ -700,49 +391,179 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
 
         layer_sizes = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
         penalty = self._penalty(layer_sizes)
+        proximal = self.l1_method == "proximal" and penalty.has_nonsmooth
         if first_call or not hasattr(self, "_random_state"):
             self._random_state = check_random_state(self.random_state)
-        random_state = self._random_state
 
         network = Network(layer_sizes, self.activation, loss, X.dtype)
         if continue_training:
             network.set_parameters(self.coefs_, self.intercepts_)
         else:
-            network.initialize(random_state)
-            self.n_iter_ = 0
-            self.t_ = 0
-            self.loss_curve_ = []
-            self.penalty_curve_ = []
-            self.validation_scores_ = None
-            self.validation_loss_curve_ = None
-            self.validation_penalty_curve_ = None
-            self.best_validation_score_ = None
-            self._optimizer = None
-        self._prepare_progress(continue_training, incremental)
-        if not incremental:
-            # As scikit-learn: n_iter_ counts this call's epochs, so that
-            # n_iter_ == max_iter still tells a warm-started fit did not converge.
-            self.n_iter_ = 0
-
+            network.initialize(self._random_state)
+        # The validation score decodes outputs with these during training.
+        self.out_activation_ = OUTPUT_ACTIVATION[loss]
         self.n_outputs_ = Y.shape[1]
         self.n_layers_ = len(layer_sizes)
-        self.out_activation_ = OUTPUT_ACTIVATION[loss]
 
         # Overflow during training ends as inf or NaN in the loss or the
-        # weights, which _check_finite reports as one clear ValueError, rather
-        # than as a RuntimeWarning at every step until then.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            if self.solver == "lbfgs":
-                self._train_lbfgs(network, penalty, X, Y, sample_weight)
-            else:
-                self._train_stochastic(
-                    network, penalty, X, y, Y, sample_weight, incremental=incremental
-                )
-        self._warn_if_collapsed(network, penalty)
+        # weights, which the core reports as TrainingDiverged, rather than as
+        # a RuntimeWarning at every step until then.
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                if self.solver in OPTIMIZERS:
+                    result = self._train_stochastic(
+                        network,
+                        penalty,
+                        X,
+                        y,
+                        Y,
+                        sample_weight,
+                        proximal=proximal,
+                        incremental=incremental,
+                        continue_training=continue_training,
+                    )
+                else:
+                    result = train_lbfgs(
+                        network,
+                        penalty,
+                        X,
+                        Y,
+                        sample_weight,
+                        max_iter=self.max_iter,
+                        max_fun=self.max_fun,
+                        tol=self.tol,
+                        proximal=proximal,
+                        first_iteration=(
+                            len(self.loss_curve_) + 1 if continue_training else 1
+                        ),
+                        verbose=self.verbose,
+                    )
+        except TrainingDiverged:
+            raise ValueError(
+                "Training diverged: the loss, the weights, the optimizer's "
+                "state or the outputs became infinite or NaN (solver="
+                f"{self.solver!r}, learning_rate_init="
+                f"{self.learning_rate_init}). The learning rate is likely too "
+                "large for the scale of the inputs, the targets or the "
+                "penalties: lower learning_rate_init, scale X (and y) with "
+                "StandardScaler, or lower the lambdas. The previously fitted "
+                "model, if any, is unchanged."
+            ) from None
+        self._publish(network, result, continue_training, incremental)
+        if not (result.converged or incremental):
+            warn(result.stop_reason, ConvergenceWarning)
+        self._warn_if_collapsed(network)
+
+    def _train_stochastic(
+        self,
+        network,
+        penalty,
+        X,
+        y,
+        Y,
+        sample_weight,
+        *,
+        proximal,
+        incremental,
+        continue_training,
+    ):
+        """Build the step, the batches, the stopping rule; run the core's loop."""
+        optimizer = getattr(self, "_optimizer", None) if continue_training else None
+        if (
+            not incremental
+            or optimizer is None
+            or optimizer.n_parameters != network.params.size
+            or optimizer.dtype != network.dtype
+        ):
+            optimizer = make_optimizer(
+                self.solver, network.params.size, network.dtype, self.get_params()
+            )
+        else:
+            # A copy, so that a failed partial_fit leaves the state untouched.
+            optimizer = copy.deepcopy(optimizer)
+
+        validation = None
+        if self.early_stopping and not incremental:
+            X, X_val, y, y_val, Y, Y_val, sample_weight, sample_weight_val = (
+                self._hold_out_validation(X, y, Y, sample_weight)
+            )
+            validation = Validation(
+                X_val,
+                y_val,
+                Y_val,
+                sample_weight_val,
+                self._validation_score,
+                self.out_activation_,
+            )
+        batch_size = self._resolve_batch_size(X.shape[0])
+        step = TrainStep(network, penalty, optimizer, batch_size, proximal)
+        batches = MiniBatches(X, Y, sample_weight, batch_size, self.shuffle)
+        # partial_fit carries the stopping rule over from call to call. Every
+        # fit starts it afresh, warm-started or not: a warm start reuses the
+        # weights, but its stopping test is about this call's epochs (a lambda
+        # path would otherwise stop after one epoch per value).
+        carry_over = incremental and continue_training
+        stopping = StoppingRule(
+            self.tol,
+            self.n_iter_no_change,
+            maximize=validation is not None,
+            best=self.best_loss_ if carry_over else None,
+            count=self._no_improvement_count if carry_over else 0,
+        )
+        return train_stochastic(
+            step,
+            batches,
+            stopping,
+            max_epochs=1 if incremental else self.max_iter,
+            random_state=self._random_state,
+            samples_seen=self.t_ if continue_training else 0,
+            first_epoch=(self.n_iter_ + 1) if carry_over else 1,
+            validation=validation,
+            verbose=self.verbose,
+        )
+
+    def _publish(self, network, result, continue_training, incremental):
+        """Write the trained network and the result to the fitted attributes.
+
+        ``n_iter_`` counts this ``fit``'s epochs (as scikit-learn, so that
+        ``n_iter_ == max_iter`` still says a warm-started fit did not
+        converge) and goes on counting over ``partial_fit`` calls; ``t_`` and
+        the curves run over all calls of a warm-started or incremental model.
+        """
+        carry_over = incremental and continue_training
+        self.n_iter_ = (self.n_iter_ if carry_over else 0) + result.n_iter
+        self.t_ = (self.t_ if continue_training else 0) + result.n_samples_seen
+        self.loss_curve_ = self._extended(
+            "loss_curve_", result.loss_curve, continue_training
+        )
+        self.penalty_curve_ = self._extended(
+            "penalty_curve_", result.penalty_curve, continue_training
+        )
+        validated = result.stopping is not None and result.stopping.maximize
+        for name in VALIDATION_CURVES:
+            part = getattr(result, name.removesuffix("_"))
+            if validated:
+                setattr(self, name, self._extended(name, part, continue_training))
+            elif not continue_training:
+                setattr(self, name, None)
+        if validated:
+            self.best_validation_score_ = result.stopping.best
+        elif not continue_training:
+            self.best_validation_score_ = None
+        stochastic_loss = result.stopping is not None and not validated
+        self.best_loss_ = result.stopping.best if stochastic_loss else None
+        self._no_improvement_count = result.stopping.count if result.stopping else 0
+        self._optimizer = result.optimizer
+        self.loss_ = result.final_loss
         self.coefs_ = network.coefs
         self.intercepts_ = network.intercepts
 
-    def _warn_if_collapsed(self, network, penalty):
+    def _extended(self, name, part, continue_training):
+        """A fitted curve continued by this call's ``part``, or ``part`` afresh."""
+        earlier = getattr(self, name, None) if continue_training else None
+        return list(earlier or []) + list(part)
+
+    def _warn_if_collapsed(self, network):
         """Warn when a layer's weights are all exactly zero after training.
 
         Such a layer passes nothing of its input on: the model predicts the
@@ -768,29 +589,6 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
             PenaltyCollapseWarning,
         )
 
-    def _prepare_progress(self, continue_training, incremental):
-        """Set the stopping criterion's counters for this call.
-
-        ``partial_fit`` carries them over from call to call. Every ``fit``
-        starts them afresh, warm-started or not: a warm start reuses the
-        weights, but its stopping test is about this call's epochs (a lambda
-        path fitted from weak to strong penalties would otherwise stop after
-        one epoch per value, its loss rising above the previous best).
-        The curves (``loss_curve_``, ``validation_scores_``) keep growing.
-        """
-        if incremental and continue_training:
-            if self.best_loss_ is None:
-                self.best_loss_ = np.inf
-            return
-        self._no_improvement_count = 0
-        if self.early_stopping and not incremental:
-            if self.validation_scores_ is None:
-                self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-            self.best_loss_ = None
-        else:
-            self.best_loss_ = np.inf
-
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, Integral):
@@ -804,42 +602,24 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         return [int(size) for size in sizes]
 
     def _penalty(self, layer_sizes):
-        """The network's :class:`NetworkPenalty`, from the four lambdas."""
-        n_layers = len(layer_sizes) - 1
-        l1_weight, l1_bias, l2_weight, l2_bias = (
-            per_layer_strengths(name, getattr(self, name), n_layers)
-            for name in PENALTY_PARAMETERS
-        )
-        coef_slices, intercept_slices = parameter_slices(layer_sizes)
-        segments = [
-            PenaltySegment(part.start, part.stop, l1[layer], l2[layer])
-            for slices, l1, l2 in (
-                (coef_slices, l1_weight, l2_weight),
-                (intercept_slices, l1_bias, l2_bias),
-            )
-            for layer, part in enumerate(slices)
-        ]
-        return NetworkPenalty(segments, intercept_slices[-1].stop)
+        """The network's :class:`~skreg._penalties.NetworkPenalty`, from the lambdas.
 
-    def _new_optimizer(self, network):
-        if self.solver == "sgd":
-            return SGDOptimizer(
-                network.params.size,
-                network.dtype,
-                self.learning_rate_init,
-                learning_rate=self.learning_rate,
-                momentum=self.momentum,
-                nesterov=self.nesterovs_momentum,
-                power_t=self.power_t,
+        Each row of :data:`~skreg._penalties.ESTIMATOR_PENALTIES` puts one
+        term, with one lambda per layer, on each layer's weights or biases.
+        """
+        n_layers = len(layer_sizes) - 1
+        weight_slices, bias_slices = parameter_slices(layer_sizes)
+        slices = {"weights": weight_slices, "biases": bias_slices}
+        entries = [
+            PenaltyEntry(part.start, part.stop, term, strength)
+            for name, (term, parameters) in ESTIMATOR_PENALTIES.items()
+            for part, strength in zip(
+                slices[parameters],
+                per_layer_strengths(name, getattr(self, name), n_layers),
+                strict=True,
             )
-        return AdamOptimizer(
-            network.params.size,
-            network.dtype,
-            self.learning_rate_init,
-            beta_1=self.beta_1,
-            beta_2=self.beta_2,
-            epsilon=self.epsilon,
-        )
+        ]
+        return NetworkPenalty(entries, bias_slices[-1].stop)
 
     def _resolve_batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -896,295 +676,6 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                 "validation_fraction or set early_stopping=False."
             )
         return X, X_val, y, y_val, Y, Y_val, sample_weight, sample_weight_val
-
-    def _train_stochastic(
-        self, network, penalty, X, y, Y, sample_weight, *, incremental
-    ):
-        optimizer = self._optimizer
-        if (
-            not incremental
-            or optimizer is None
-            or optimizer.n_parameters != network.params.size
-            or optimizer.dtype != network.dtype
-        ):
-            optimizer = self._new_optimizer(network)
-        else:
-            # A copy, so that a failed partial_fit leaves the state untouched.
-            optimizer = copy.deepcopy(optimizer)
-
-        early_stopping = self.early_stopping and not incremental
-        if early_stopping:
-            X, X_val, y, y_val, Y, Y_val, sample_weight, sample_weight_val = (
-                self._hold_out_validation(X, y, Y, sample_weight)
-            )
-            # The held-out data loss is a weighted mean, as the training one.
-            validation_weights = (sample_weight_val / sample_weight_val.sum()).astype(
-                network.dtype, copy=False
-            )
-
-        n_samples = X.shape[0]
-        batch_size = self._resolve_batch_size(n_samples)
-        workspace = network.workspace(batch_size)
-        # The penalty is done with its scratch before the optimizer needs it.
-        penalty_scratch = optimizer.scratch
-        proximal = self._proximal_l1(penalty)
-        step_sizes = np.empty_like(network.params) if proximal else None
-        batches = MiniBatches(X, Y, sample_weight, batch_size, self.shuffle)
-        total_weight = batches.total_weight
-        best_params = network.params.copy() if early_stopping else None
-        loss_curve = list(self.loss_curve_)
-        penalty_curve = list(self.penalty_curve_)
-        validation_scores, validation_loss_curve, validation_penalty_curve = (
-            None if curve is None else list(curve)
-            for curve in (
-                self.validation_scores_,
-                self.validation_loss_curve_,
-                self.validation_penalty_curve_,
-            )
-        )
-        if early_stopping and validation_loss_curve is None:
-            validation_loss_curve, validation_penalty_curve = [], []
-
-        n_epochs = 1 if incremental else self.max_iter
-        for _ in range(n_epochs):
-            weighted_loss = weighted_penalty = 0.0
-            for X_part, Y_part, weights, batch_weight in batches.epoch(
-                self._random_state
-            ):
-                data_loss = network.loss_gradient(X_part, Y_part, weights, workspace)
-                penalty_value = penalty.add_gradient(
-                    network.params,
-                    network.gradient,
-                    penalty_scratch,
-                    include_l1=not proximal,
-                )
-                if proximal:
-                    # add_gradient left the L1 terms out of the value too.
-                    penalty_value = penalty.value(network.params, penalty_scratch)
-                optimizer.update(network.params, network.gradient)
-                if proximal:
-                    penalty.prox_l1(
-                        network.params,
-                        optimizer.step_size(out=step_sizes),
-                        penalty_scratch,
-                    )
-                weighted_loss += batch_weight * data_loss
-                weighted_penalty += batch_weight * penalty_value
-
-            epoch_penalty = weighted_penalty / total_weight
-            epoch_loss = weighted_loss / total_weight + epoch_penalty
-            self._check_finite(network, epoch_loss, optimizer)
-            self.n_iter_ += 1
-            self.t_ += n_samples
-            loss_curve.append(epoch_loss)
-            penalty_curve.append(epoch_penalty)
-            optimizer.iteration_ends(self.t_)
-
-            message = f"Iteration {self.n_iter_}, loss = {epoch_loss:.8f}, "
-            message += f"data loss = {epoch_loss - epoch_penalty:.8f}, "
-            message += f"penalty = {epoch_penalty:.8f}"
-            if early_stopping:
-                logits = forward(
-                    X_val, network.coefs, network.intercepts, self.activation
-                )[-1]
-                self._check_finite(network, epoch_loss, outputs=logits)
-                outputs = logits.copy()
-                ACTIVATIONS[self.out_activation_](outputs)
-                score = self._validation_score(outputs, y_val, sample_weight_val)
-                validation_scores.append(score)
-                # The loss overwrites the logits with its gradient (unused).
-                validation_penalty = penalty.value(network.params, penalty_scratch)
-                validation_loss_curve.append(
-                    LOSSES[network.loss](logits, Y_val, validation_weights)
-                    + validation_penalty
-                )
-                validation_penalty_curve.append(validation_penalty)
-                message += f", validation score = {score:.6f}"
-                improved = score >= self.best_validation_score_ + self.tol
-                if score > self.best_validation_score_:
-                    self.best_validation_score_ = score
-                    np.copyto(best_params, network.params)
-            else:
-                improved = epoch_loss <= self.best_loss_ - self.tol
-                self.best_loss_ = min(self.best_loss_, epoch_loss)
-            if self.verbose:
-                print(message)
-
-            self._no_improvement_count = (
-                0 if improved else self._no_improvement_count + 1
-            )
-            if self._no_improvement_count > self.n_iter_no_change:
-                measure = "Validation score" if early_stopping else "Training loss"
-                stop_message = (
-                    f"{measure} did not improve more than tol={self.tol:f} for "
-                    f"{self.n_iter_no_change} consecutive epochs."
-                )
-                if optimizer.trigger_stopping(stop_message, self.verbose):
-                    break
-                self._no_improvement_count = 0
-            if incremental:
-                break
-        else:
-            if not incremental:
-                warn(
-                    f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
-                    "reached and the optimization hasn't converged yet.",
-                    ConvergenceWarning,
-                )
-
-        if early_stopping:
-            np.copyto(network.params, best_params)
-            self.best_loss_ = None
-        self.loss_curve_ = loss_curve
-        self.penalty_curve_ = penalty_curve
-        self.validation_scores_ = validation_scores
-        self.validation_loss_curve_ = validation_loss_curve
-        self.validation_penalty_curve_ = validation_penalty_curve
-        self.loss_ = loss_curve[-1]
-        self._optimizer = optimizer
-
-    def _train_lbfgs(self, network, penalty, X, Y, sample_weight):
-        n_samples = X.shape[0]
-        weights = (sample_weight / sample_weight.sum()).astype(network.dtype)
-        # Full-batch loss in chunks: memory of one chunk, not of all rows.
-        workspace = network.workspace(min(n_samples, LBFGS_CHUNK_ROWS))
-        scratch = np.empty_like(network.params)
-        accumulator = np.empty_like(network.params)
-        last = {}
-        # Proximal L1: L-BFGS-B minimises the smooth split of the L1 terms
-        # under bounds. Otherwise nothing is split and the variables are theta.
-        proximal = self._proximal_l1(penalty)
-        split = SplitL1(penalty.segments if proximal else (), penalty.size)
-        # tol decides when to stop (the projected gradient), or max_iter: the
-        # test on the relative decrease of the loss (ftol) is set to the
-        # rounding level, since scipy's default stops L-BFGS-B where it only
-        # slows down (for the split, while the parts of a coordinate slide
-        # to their bound), short of the exact zeros and of the optimum.
-        options = {"gtol": self.tol, "ftol": LBFGS_FTOL}
-
-        reformulation = split
-
-        def objective(variables):
-            reformulation.merge(variables, out=network.params)
-            data_loss = network.loss_gradient_in_chunks(
-                X, Y, weights, workspace, accumulator
-            )
-            last["penalty"] = penalty.value(
-                network.params, scratch, include_l1=not proximal
-            ) + reformulation.value(variables)
-            penalty.add_gradient(
-                network.params, network.gradient, scratch, include_l1=not proximal
-            )
-            last["loss"] = data_loss + last["penalty"]
-            return last["loss"], reformulation.gradient(network.gradient)
-
-        loss_curve = list(self.loss_curve_)
-        penalty_curve = list(self.penalty_curve_)
-
-        def record_iteration(theta):
-            # L-BFGS-B calls back right after evaluating the accepted point.
-            loss_curve.append(last["loss"])
-            penalty_curve.append(last["penalty"])
-            if self.verbose:
-                print(
-                    f"Iteration {len(loss_curve)}, loss = {last['loss']:.8f}, "
-                    f"data loss = {last['loss'] - last['penalty']:.8f}, "
-                    f"penalty = {last['penalty']:.8f}"
-                )
-
-        def minimize(max_iter, max_fun, **extra):
-            return scipy.optimize.minimize(
-                objective,
-                reformulation.split(network.params),
-                method="L-BFGS-B",
-                jac=True,
-                bounds=reformulation.bounds(),
-                callback=record_iteration,
-                options={**options, "maxiter": max_iter, "maxfun": max_fun, **extra},
-            )
-
-        n_iter = n_evaluations = 0
-        with (
-            np.errstate(over="ignore", invalid="ignore"),
-            single_threaded_foreign_blas(),
-        ):
-            result = minimize(self.max_iter, self.max_fun)
-            reformulation.merge(result.x, out=network.params)
-            n_iter, n_evaluations = result.nit, result.nfev
-            # Proximal L1: the split's solution, polished in its orthant
-            # until every zero meets its optimality condition (OrthantL1),
-            # within what is left of max_iter and max_fun.
-            for round_ in range(MAX_ORTHANT_ROUNDS if proximal else 0):
-                if not np.isfinite(result.fun):
-                    break
-                # The smooth part's gradient at the solution, in network.gradient.
-                network.loss_gradient_in_chunks(X, Y, weights, workspace, accumulator)
-                penalty.add_gradient(
-                    network.params, network.gradient, scratch, include_l1=False
-                )
-                reformulation = OrthantL1(
-                    penalty.segments, penalty.size, network.params, network.gradient
-                )
-                # A polish that stalls has reached the line search's precision.
-                converged = round_ > 0 and result.get("status", 0) in (
-                    0,
-                    LBFGS_STALLED,
-                )
-                if (converged and reformulation.n_released == 0) or (
-                    n_iter >= self.max_iter or n_evaluations >= self.max_fun
-                ):
-                    break
-                result = minimize(
-                    self.max_iter - n_iter, self.max_fun - n_evaluations, ftol=0.0
-                )
-                reformulation.merge(result.x, out=network.params)
-                # With every variable fixed by its bounds scipy evaluates once
-                # and reports no iteration count.
-                n_iter += result.get("nit", 0)
-                n_evaluations += result.get("nfev", 1)
-        self._check_finite(network, result.fun)
-        status = result.get("status", 0)
-        if status != 0 and not (proximal and status == LBFGS_STALLED):
-            warn(
-                f"lbfgs failed to converge after {n_iter} iterations "
-                f"(status={status}): {result.message}. Increase max_iter "
-                "or max_fun, or scale the data.",
-                ConvergenceWarning,
-            )
-        self.n_iter_ += n_iter
-        self.t_ += n_evaluations * n_samples
-        if not loss_curve or loss_curve[-1] != result.fun:
-            loss_curve.append(float(result.fun))
-            penalty_curve.append(penalty.value(network.params, scratch))
-        self.loss_curve_ = loss_curve
-        self.penalty_curve_ = penalty_curve
-        self.loss_ = float(result.fun)
-        self.best_loss_ = None
-
-    def _proximal_l1(self, penalty):
-        """Whether the L1 terms go through their proximal step (or split)."""
-        return self.l1_method == "proximal" and penalty.has_l1
-
-    def _check_finite(self, network, loss, optimizer=None, outputs=None):
-        arrays = [network.params]
-        if optimizer is not None:
-            # Adam's second moment overflows (a gradient beyond 1e154) while
-            # the weights stay finite; kept, it would freeze those weights.
-            arrays.extend(optimizer.state_arrays())
-        if outputs is not None:
-            # Early stopping's validation outputs can overflow first.
-            arrays.append(outputs)
-        if not (np.isfinite(loss) and all(np.all(np.isfinite(a)) for a in arrays)):
-            raise ValueError(
-                "Training diverged: the loss, the weights, the optimizer's "
-                "state or the outputs became infinite or NaN (solver="
-                f"{self.solver!r}, learning_rate_init="
-                f"{self.learning_rate_init}). The learning rate is likely too "
-                "large for the scale of the inputs, the targets or the "
-                "penalties: lower learning_rate_init, scale X (and y) with "
-                "StandardScaler, or lower the lambdas. The previously fitted "
-                "model, if any, is unchanged."
-            )
 
     # ------------------------------------------------------------------
     # Prediction

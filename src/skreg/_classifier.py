@@ -16,18 +16,19 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import column_or_1d
 
-from ._base import BaseMLPRegularized, _check_solver, fill_shared_docs
+from ._base import BaseMLPRegularized, _check_solver
+from ._docs import fill_shared_docs
 from ._functions import ACTIVATIONS, log_softmax
 from ._warnings import warn
 
 
 @fill_shared_docs
 class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
-    """Multilayer perceptron classifier with L1 and L2 penalties on weights and biases.
+    r"""Multilayer perceptron classifier with L1 and L2 penalties on weights and biases.
 
     %(shared_objective)s
 
-    where :math:`\\ell_i` is the log-loss of sample :math:`i` (softmax output
+    where :math:`\ell_i` is the log-loss of sample :math:`i` (softmax output
     for multiclass targets, one logistic unit for binary targets, independent
     logistic units for multilabel indicator targets) and :math:`s_i` its
     weight (``sample_weight`` times ``class_weight``).

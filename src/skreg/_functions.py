@@ -1,4 +1,4 @@
-"""Activations, their derivatives, and the output losses, as name -> function tables.
+r"""Activations, their derivatives, and the output losses, as name -> function tables.
 
 Every function works in place on preallocated arrays, so that a training step
 allocates nothing of the size of a batch.
@@ -11,10 +11,10 @@ allocates nothing of the size of a batch.
   longer needs, so that no scratch buffer is required.
 * ``LOSSES[name](Z, Y, sample_weight)`` takes the output layer's
   *pre-activations* (logits) ``Z``, returns the weighted mean loss and
-  overwrites ``Z`` with :math:`\\partial \\text{loss} / \\partial Z`. Each loss
+  overwrites ``Z`` with :math:`\partial \text{loss} / \partial Z`. Each loss
   is fused with its canonical output function (identity, logistic, softmax),
   so that the gradient reduces to the residual
-  :math:`s_i (\\hat{y}_i - y_i) / \\sum_j s_j` and the log-losses are computed
+  :math:`s_i (\hat{y}_i - y_i) / \sum_j s_j` and the log-losses are computed
   from the logits without overflow.
 """
 
@@ -32,12 +32,12 @@ def logistic(Z):
 
 
 def tanh(Z):
-    """:math:`f(z) = \\tanh z`, in place."""
+    r""":math:`f(z) = \tanh z`, in place."""
     np.tanh(Z, out=Z)
 
 
 def relu(Z):
-    """:math:`f(z) = \\max(z, 0)`, in place."""
+    r""":math:`f(z) = \max(z, 0)`, in place."""
     np.maximum(Z, 0, out=Z)
 
 
@@ -56,7 +56,7 @@ def row_max(Z):
 
 
 def softmax(Z):
-    """:math:`f(z)_k = e^{z_k} / \\sum_j e^{z_j}` over each row, in place."""
+    r""":math:`f(z)_k = e^{z_k} / \sum_j e^{z_j}` over each row, in place."""
     Z -= row_max(Z)[:, np.newaxis]
     np.exp(Z, out=Z)
     Z /= Z.sum(axis=1, keepdims=True)
@@ -106,16 +106,16 @@ DERIVATIVES = {
 
 
 def squared_error(Z, Y, sample_weight):
-    """Half the squared error averaged over outputs, weighted mean over samples.
+    r"""Half the squared error averaged over outputs, weighted mean over samples.
 
     .. math::
 
-        \\text{loss} = \\sum_i w_i \\frac{1}{2K} \\sum_k (z_{ik} - y_{ik})^2,
-        \\qquad
-        \\frac{\\partial\\,\\text{loss}}{\\partial z_{ik}}
-        = \\frac{w_i}{K} (z_{ik} - y_{ik}),
+        \text{loss} = \sum_i w_i \frac{1}{2K} \sum_k (z_{ik} - y_{ik})^2,
+        \qquad
+        \frac{\partial\,\text{loss}}{\partial z_{ik}}
+        = \frac{w_i}{K} (z_{ik} - y_{ik}),
 
-    with :math:`w_i = s_i / \\sum_j s_j` and :math:`K` outputs (identity
+    with :math:`w_i = s_i / \sum_j s_j` and :math:`K` outputs (identity
     output function).
 
     Parameters
@@ -141,17 +141,17 @@ def squared_error(Z, Y, sample_weight):
 
 
 def log_loss(Z, Y, sample_weight):
-    """Multiclass log-loss of a softmax output, weighted mean over samples.
+    r"""Multiclass log-loss of a softmax output, weighted mean over samples.
 
     .. math::
 
-        \\text{loss} = \\sum_i w_i \\Big(\\log \\sum_k e^{z_{ik}}
-                       - \\sum_k y_{ik} z_{ik}\\Big),
-        \\qquad
-        \\frac{\\partial\\,\\text{loss}}{\\partial z_{ik}}
+        \text{loss} = \sum_i w_i \Big(\log \sum_k e^{z_{ik}}
+                       - \sum_k y_{ik} z_{ik}\Big),
+        \qquad
+        \frac{\partial\,\text{loss}}{\partial z_{ik}}
         = w_i (p_{ik} - y_{ik}),
 
-    for one-hot rows :math:`y_i`, with :math:`p_i = \\operatorname{softmax}(z_i)`.
+    for one-hot rows :math:`y_i`, with :math:`p_i = \operatorname{softmax}(z_i)`.
 
     Parameters
     ----------
@@ -180,17 +180,17 @@ def log_loss(Z, Y, sample_weight):
 
 
 def binary_log_loss(Z, Y, sample_weight):
-    """Log-loss of independent logistic outputs, summed over outputs.
+    r"""Log-loss of independent logistic outputs, summed over outputs.
 
     Used for binary targets (one output) and multilabel indicator targets.
 
     .. math::
 
-        \\text{loss} = \\sum_i w_i \\sum_k \\big(\\log(1 + e^{z_{ik}})
-                       - y_{ik} z_{ik}\\big),
-        \\qquad
-        \\frac{\\partial\\,\\text{loss}}{\\partial z_{ik}}
-        = w_i (\\sigma(z_{ik}) - y_{ik}).
+        \text{loss} = \sum_i w_i \sum_k \big(\log(1 + e^{z_{ik}})
+                       - y_{ik} z_{ik}\big),
+        \qquad
+        \frac{\partial\,\text{loss}}{\partial z_{ik}}
+        = w_i (\sigma(z_{ik}) - y_{ik}).
 
     Parameters
     ----------
@@ -296,7 +296,7 @@ OUTPUT_ACTIVATION = {
 
 
 def log_softmax(Z):
-    """Row-wise :math:`\\log \\operatorname{softmax}(z)`, computed stably.
+    r"""Row-wise :math:`\log \operatorname{softmax}(z)`, computed stably.
 
     Parameters
     ----------

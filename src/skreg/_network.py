@@ -1,4 +1,4 @@
-"""The parameter buffer, its layer views, and the forward and backward passes.
+r"""The parameter buffer, its layer views, and the forward and backward passes.
 
 All weights and biases of a network live in one contiguous 1-D buffer:
 first every layer's weight matrix, then every layer's bias vector. Layer
@@ -12,18 +12,18 @@ For an input :math:`A_0 = X`, the forward pass computes
 
 .. math::
 
-    Z_l = A_{l-1} W_l + b_l, \\qquad A_l = f(Z_l) \\quad (l < L),
+    Z_l = A_{l-1} W_l + b_l, \qquad A_l = f(Z_l) \quad (l < L),
 
 and keeps the output layer's pre-activations :math:`Z_L` (logits), which the
 fused losses of :mod:`skreg._functions` turn into
-:math:`\\Delta_L = \\partial\\,\\text{loss} / \\partial Z_L`. The backward pass
+:math:`\Delta_L = \partial\,\text{loss} / \partial Z_L`. The backward pass
 then computes, from the last layer down,
 
 .. math::
 
-    \\nabla_{W_l} = A_{l-1}^\\top \\Delta_l, \\qquad
-    \\nabla_{b_l} = \\mathbf{1}^\\top \\Delta_l, \\qquad
-    \\Delta_{l-1} = (\\Delta_l W_l^\\top) \\odot f'(Z_{l-1}).
+    \nabla_{W_l} = A_{l-1}^\top \Delta_l, \qquad
+    \nabla_{b_l} = \mathbf{1}^\top \Delta_l, \qquad
+    \Delta_{l-1} = (\Delta_l W_l^\top) \odot f'(Z_{l-1}).
 
 The data loss is already a weighted *mean* (its per-sample weights sum to
 one), so the gradients need no division by the number of samples.
@@ -99,7 +99,7 @@ def n_parameters(layer_sizes):
 
 
 def forward(X, coefs, intercepts, activation, out=None):
-    """Forward pass; return every layer's activations, with the logits last.
+    r"""Forward pass; return every layer's activations, with the logits last.
 
     Parameters
     ----------
@@ -115,7 +115,7 @@ def forward(X, coefs, intercepts, activation, out=None):
     Returns
     -------
     activations : list of ndarray of shape (n_samples, fan_out)
-        :math:`A_1, \\dots, A_{L-1}` and the output pre-activations :math:`Z_L`.
+        :math:`A_1, \dots, A_{L-1}` and the output pre-activations :math:`Z_L`.
     """
     hidden_activation = ACTIVATIONS[activation]
     n_layers = len(coefs)
@@ -142,13 +142,13 @@ def forward(X, coefs, intercepts, activation, out=None):
 def backward(
     X, activations, deltas, coefs, activation, coef_grads, intercept_grads, ones
 ):
-    """Backward pass: fill the gradients from the output layer's delta.
+    r"""Backward pass: fill the gradients from the output layer's delta.
 
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     activations : list of ndarray of shape (n_samples, fan_out)
-        From :func:`forward`; the last one must already hold :math:`\\Delta_L`.
+        From :func:`forward`; the last one must already hold :math:`\Delta_L`.
         All are overwritten.
     deltas : list of ndarray of shape (n_samples, fan_out)
         Work space for the hidden layers' deltas, one per hidden layer;
@@ -157,11 +157,11 @@ def backward(
     activation : str
         Name of the hidden activation, a key of ``DERIVATIVES``.
     coef_grads : list of ndarray of shape (fan_in, fan_out)
-        Overwritten with :math:`\\nabla_{W_l}`.
+        Overwritten with :math:`\nabla_{W_l}`.
     intercept_grads : list of ndarray of shape (fan_out,)
-        Overwritten with :math:`\\nabla_{b_l}`.
+        Overwritten with :math:`\nabla_{b_l}`.
     ones : ndarray of shape (n_samples,)
-        A vector of ones: :math:`\\mathbf{1}^\\top \\Delta_l` as a
+        A vector of ones: :math:`\mathbf{1}^\top \Delta_l` as a
         matrix-vector product is several times faster than a sum over axis 0.
     """
     derivative = DERIVATIVES[activation]
@@ -181,6 +181,10 @@ def backward(
             # Overwrites activations[index - 1], which nothing needs any more.
             derivative(activations[index - 1], previous)
             delta = previous
+
+
+def ignore_stage(stage):
+    """The default ``on_stage`` hook: nothing to record."""
 
 
 class Network:
@@ -236,7 +240,7 @@ class Network:
         """
         return Workspace(self.layer_sizes, batch_size, self.dtype)
 
-    def loss_gradient(self, X, Y, sample_weight, workspace):
+    def loss_gradient(self, X, Y, sample_weight, workspace, on_stage=None):
         """Data loss of a batch; its gradient goes to :attr:`gradient`.
 
         Parameters
@@ -247,15 +251,21 @@ class Network:
             Normalized sample weights, summing to one.
         workspace : Workspace
             Buffers for at least ``n_samples`` rows.
+        on_stage : callable, default=None
+            Called with 'forward', 'loss' and 'backward' after each stage
+            (a profiler's timer).
 
         Returns
         -------
         loss : float
             The weighted mean data loss (no penalty).
         """
+        on_stage = on_stage or ignore_stage
         activations, deltas, ones = workspace.rows(X.shape[0])
         forward(X, self.coefs, self.intercepts, self.activation, out=activations)
+        on_stage("forward")
         loss = LOSSES[self.loss](activations[-1], Y, sample_weight)
+        on_stage("loss")
         backward(
             X,
             activations,
@@ -266,6 +276,7 @@ class Network:
             self.intercept_grads,
             ones,
         )
+        on_stage("backward")
         return loss
 
     def loss_gradient_in_chunks(self, X, Y, sample_weight, workspace, accumulator):
@@ -303,11 +314,11 @@ class Network:
         return loss
 
     def initialize(self, random_state):
-        """Draw initial weights and biases (Glorot uniform).
+        r"""Draw initial weights and biases (Glorot uniform).
 
         Each layer's weights and biases are drawn uniformly from
-        :math:`[-r, r]` with :math:`r = \\sqrt{c / (\\text{fan\\_in} +
-        \\text{fan\\_out})}`, :math:`c = 2` for a logistic activation and 6
+        :math:`[-r, r]` with :math:`r = \sqrt{c / (\text{fan\_in} +
+        \text{fan\_out})}`, :math:`c = 2` for a logistic activation and 6
         otherwise (Glorot & Bengio, 2010), as scikit-learn's MLP does.
 
         Parameters

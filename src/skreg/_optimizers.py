@@ -1,4 +1,4 @@
-"""Stochastic optimizers: in-place updates over the flat parameter buffer.
+r"""Stochastic optimizers and learning-rate schedules, in place over the flat buffer.
 
 Each optimizer keeps its state in flat arrays with the parameter buffer's
 layout (see :mod:`skreg._network`), so one update is a handful of vectorised
@@ -7,7 +7,18 @@ go to a scratch buffer that is allocated once (and left out of pickles).
 Everything runs through NumPy, whose BLAS does the network's matrix products:
 calling a second BLAS (scipy's) in the same loop makes the two libraries'
 thread pools fight over the cores, which costs far more than it saves.
+
+The contract every optimizer meets (:class:`Optimizer`) is what the training
+core calls: :meth:`~Optimizer.update`, :meth:`~Optimizer.step_size` (for a
+proximal step), :meth:`~Optimizer.state_arrays` (checked for divergence),
+:meth:`~Optimizer.iteration_ends` and :meth:`~Optimizer.trigger_stopping`.
+The learning rate comes from a schedule (:data:`SCHEDULES`), which any
+optimizer takes. :data:`OPTIMIZERS` maps the estimators' ``solver`` names to
+the classes: adding an optimizer is one class and one row there (and one row
+in the tests' table of hand-computed steps).
 """
+
+from abc import ABC, abstractmethod
 
 import numpy as np
 
@@ -20,51 +31,37 @@ ADAPTIVE_DIVISOR = 5.0
 ADAPTIVE_MIN_LEARNING_RATE = 1e-6
 
 
-class _Optimizer:
-    """Shared bookkeeping: the learning rate and the scratch buffer."""
+class ConstantSchedule:
+    r"""The learning rate :math:`\eta = \eta_0`, and a stop at no improvement.
 
-    def __init__(self, n_parameters, dtype, learning_rate_init):
+    Parameters
+    ----------
+    learning_rate_init : float
+        :math:`\eta_0`.
+    power_t : float, default=0.5
+        Unused; accepted so that every schedule shares one signature.
+
+    Attributes
+    ----------
+    learning_rate : float
+        The current :math:`\eta`.
+    """
+
+    def __init__(self, learning_rate_init, power_t=0.5):
         self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
         self.learning_rate = float(learning_rate_init)
-        self.dtype = np.dtype(dtype)
-        self.n_parameters = n_parameters
-        self._scratch = None
 
-    @property
-    def scratch(self):
-        if self._scratch is None:
-            self._scratch = np.empty(self.n_parameters, dtype=self.dtype)
-        return self._scratch
+    def epoch_ends(self, time_step):
+        """Update :attr:`learning_rate` after an epoch.
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_scratch"] = None
-        # The dtype's name rather than a numpy.dtype object, so that loading
-        # a fitted model with skops.io trusts nothing beyond skreg's types.
-        state["dtype"] = self.dtype.name
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self.dtype = np.dtype(self.dtype)
-
-    def state_arrays(self):
-        """The optimizer's state: flat arrays with the parameters' layout."""
-        return ()
-
-    def iteration_ends(self, time_step):
-        """Hook called after each epoch with the number of samples seen.
-
-        Zeroes the subnormal entries of the state (see
-        :func:`~skreg._functions.flush_subnormal`): the moments of a
-        coordinate whose gradient stays zero (a dead ReLU unit) decay
-        geometrically into subnormal numbers within a few hundred steps, and
-        would slow every later update.
+        Parameters
+        ----------
+        time_step : int
+            Number of training samples seen so far.
         """
-        for state in self.state_arrays():
-            flush_subnormal(state)
 
-    def trigger_stopping(self, message, verbose):
+    def no_improvement(self, message, verbose):
         """Decide whether to stop when the loss stops improving.
 
         Parameters
@@ -82,29 +79,183 @@ class _Optimizer:
         return True
 
 
-class SGDOptimizer(_Optimizer):
-    """Stochastic gradient descent with momentum.
+class InvScalingSchedule(ConstantSchedule):
+    r"""The learning rate :math:`\eta = \eta_0 / (t + 1)^{p}` after each epoch.
 
-    With velocity :math:`v`, momentum :math:`\\mu` and learning rate
-    :math:`\\eta`, one step on the gradient :math:`g` is
+    :math:`t` is the number of samples seen and :math:`p` is ``power_t``.
+    """
+
+    def epoch_ends(self, time_step):
+        self.learning_rate = float(
+            self.learning_rate_init / (time_step + 1) ** self.power_t
+        )
+
+
+class AdaptiveSchedule(ConstantSchedule):
+    r"""Divide :math:`\eta` by 5 each time the loss stops improving.
+
+    Training stops once :math:`\eta` has fallen to 1e-6 or below.
+    """
+
+    def no_improvement(self, message, verbose):
+        if self.learning_rate <= ADAPTIVE_MIN_LEARNING_RATE:
+            if verbose:
+                print(message + " Learning rate too small. Stopping.")
+            return True
+        self.learning_rate /= ADAPTIVE_DIVISOR
+        if verbose:
+            print(message + f" Setting learning rate to {self.learning_rate:f}")
+        return False
+
+
+#: The ``learning_rate`` parameter's values.
+SCHEDULES = {
+    "constant": ConstantSchedule,
+    "invscaling": InvScalingSchedule,
+    "adaptive": AdaptiveSchedule,
+}
+
+
+class Optimizer(ABC):
+    """The contract of an optimizer over the flat parameter buffer.
+
+    Parameters
+    ----------
+    n_parameters : int
+    dtype : numpy dtype
+        The state's dtype, the parameters'.
+    learning_rate_init : float
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        The schedule, a key of :data:`SCHEDULES`.
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+
+    Attributes
+    ----------
+    schedule : ConstantSchedule
+        The learning-rate schedule.
+    """
+
+    #: Estimator parameter -> constructor argument, for :func:`make_optimizer`.
+    estimator_parameters: dict = {}
+
+    def __init__(
+        self,
+        n_parameters,
+        dtype,
+        learning_rate_init,
+        learning_rate="constant",
+        power_t=0.5,
+    ):
+        self.learning_rate_init = learning_rate_init
+        self.schedule = SCHEDULES[learning_rate](learning_rate_init, power_t)
+        self.dtype = np.dtype(dtype)
+        self.n_parameters = n_parameters
+        self._scratch = None
+
+    @property
+    def scratch(self):
+        """A work buffer of the parameters' size, allocated on first use."""
+        if self._scratch is None:
+            self._scratch = np.empty(self.n_parameters, dtype=self.dtype)
+        return self._scratch
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_scratch"] = None
+        # The dtype's name rather than a numpy.dtype object, so that loading
+        # a fitted model with skops.io trusts nothing beyond skreg's types.
+        state["dtype"] = self.dtype.name
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.dtype = np.dtype(self.dtype)
+
+    @abstractmethod
+    def update(self, params, gradient):
+        """Take one step in place.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_parameters,)
+            Updated in place.
+        gradient : ndarray of shape (n_parameters,)
+            Read only.
+        """
+
+    @abstractmethod
+    def step_size(self, out=None):
+        """The step the last update took per unit of gradient.
+
+        A proximal step after the update thresholds each coordinate by this
+        step times its lambda.
+
+        Parameters
+        ----------
+        out : ndarray of shape (n_parameters,), default=None
+            Where to write a per-coordinate step; a scalar step ignores it.
+
+        Returns
+        -------
+        step : float or ndarray of shape (n_parameters,)
+        """
+
+    @abstractmethod
+    def state_arrays(self):
+        """The optimizer's state: flat arrays with the parameters' layout."""
+
+    def iteration_ends(self, time_step):
+        """Hook called after each epoch with the number of samples seen.
+
+        Zeroes the subnormal entries of the state (see
+        :func:`~skreg._functions.flush_subnormal`): the moments of a
+        coordinate whose gradient stays zero (a dead ReLU unit) decay
+        geometrically into subnormal numbers within a few hundred steps, and
+        would slow every later update. Then the schedule updates the rate.
+        """
+        for state in self.state_arrays():
+            flush_subnormal(state)
+        self.schedule.epoch_ends(time_step)
+
+    def trigger_stopping(self, message, verbose):
+        """Decide whether to stop when the loss stops improving (the schedule's call).
+
+        Parameters
+        ----------
+        message : str
+        verbose : bool
+
+        Returns
+        -------
+        stop : bool
+        """
+        return self.schedule.no_improvement(message, verbose)
+
+
+class SGDOptimizer(Optimizer):
+    r"""Stochastic gradient descent with momentum.
+
+    With velocity :math:`v`, momentum :math:`\mu` and learning rate
+    :math:`\eta` (from the schedule), one step on the gradient :math:`g` is
 
     .. math::
 
-        v \\leftarrow \\mu v - \\eta g, \\qquad
-        \\theta \\leftarrow \\theta + v \\quad\\text{or, with Nesterov's
-        momentum,}\\quad \\theta \\leftarrow \\theta + \\mu v - \\eta g .
+        v \leftarrow \mu v - \eta g, \qquad
+        \theta \leftarrow \theta + v \quad\text{or, with Nesterov's
+        momentum,}\quad \theta \leftarrow \theta + \mu v - \eta g .
 
     Parameters
     ----------
     n_parameters : int
     dtype : numpy dtype
     learning_rate_init : float
-        :math:`\\eta_0`.
+        :math:`\eta_0`.
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        'invscaling' sets :math:`\\eta = \\eta_0 / (t + 1)^{p}` after each
-        epoch, :math:`t` being the number of samples seen and :math:`p`
-        ``power_t``; 'adaptive' divides :math:`\\eta` by 5 each time the loss
-        stops improving, until it falls below 1e-6.
+        The schedule: 'invscaling' sets :math:`\eta = \eta_0 / (t + 1)^{p}`
+        after each epoch, :math:`t` being the number of samples seen and
+        :math:`p` ``power_t``; 'adaptive' divides :math:`\eta` by 5 each time
+        the loss stops improving, until it falls below 1e-6.
     momentum : float, default=0.9
     nesterov : bool, default=True
     power_t : float, default=0.5
@@ -113,8 +264,15 @@ class SGDOptimizer(_Optimizer):
     ----------
     velocity : ndarray of shape (n_parameters,)
     learning_rate : float
-        The current :math:`\\eta`.
+        The current :math:`\eta`.
     """
+
+    estimator_parameters = {
+        "learning_rate": "learning_rate",
+        "power_t": "power_t",
+        "momentum": "momentum",
+        "nesterovs_momentum": "nesterov",
+    }
 
     def __init__(
         self,
@@ -126,22 +284,19 @@ class SGDOptimizer(_Optimizer):
         nesterov=True,
         power_t=0.5,
     ):
-        super().__init__(n_parameters, dtype, learning_rate_init)
-        self.schedule = learning_rate
+        super().__init__(
+            n_parameters, dtype, learning_rate_init, learning_rate, power_t
+        )
         self.momentum = momentum
         self.nesterov = nesterov
-        self.power_t = power_t
         self.velocity = np.zeros(n_parameters, dtype=self.dtype)
 
-    def update(self, params, gradient):
-        """Take one step in place.
+    @property
+    def learning_rate(self):
+        r"""The current :math:`\eta`, the schedule's."""
+        return self.schedule.learning_rate
 
-        Parameters
-        ----------
-        params : ndarray of shape (n_parameters,)
-            Updated in place.
-        gradient : ndarray of shape (n_parameters,)
-        """
+    def update(self, params, gradient):
         scaled_gradient = np.multiply(gradient, self.learning_rate, out=self.scratch)
         self.velocity *= self.momentum
         self.velocity -= scaled_gradient
@@ -152,25 +307,24 @@ class SGDOptimizer(_Optimizer):
             params += self.velocity
 
     def step_size(self, out=None):
-        """The step taken along a steady gradient, :math:`\\eta / (1 - \\mu)`.
+        r"""The step taken along a steady gradient, :math:`\eta / (1 - \mu)`.
 
         Once the velocity has built up, a constant gradient :math:`g` moves
-        the parameters by :math:`-\\eta g / (1 - \\mu)` per step (with or
-        without Nesterov's momentum), not by :math:`-\\eta g`. A proximal
+        the parameters by :math:`-\eta g / (1 - \mu)` per step (with or
+        without Nesterov's momentum), not by :math:`-\eta g`. A proximal
         step must use this step size for the fixed point to be the minimum
-        of the penalized loss: with :math:`\\eta` alone, the L1 penalty
-        would act as if its lambda were multiplied by :math:`1 - \\mu`.
+        of the penalized loss: with :math:`\eta` alone, the L1 penalty
+        would act as if its lambda were multiplied by :math:`1 - \mu`.
 
         Parameters
         ----------
         out : ndarray, default=None
-            Unused: the step is the same for every coordinate. Accepted so
-            that both optimizers share one signature.
+            Unused: the step is the same for every coordinate.
 
         Returns
         -------
         step : float
-            :math:`\\eta / (1 - \\mu)`; :math:`\\eta` when :math:`\\mu = 1`,
+            :math:`\eta / (1 - \mu)`; :math:`\eta` when :math:`\mu = 1`,
             where the velocity never settles.
         """
         if self.momentum < 1:
@@ -180,47 +334,32 @@ class SGDOptimizer(_Optimizer):
     def state_arrays(self):
         return (self.velocity,)
 
-    def iteration_ends(self, time_step):
-        super().iteration_ends(time_step)
-        if self.schedule == "invscaling":
-            self.learning_rate = float(
-                self.learning_rate_init / (time_step + 1) ** self.power_t
-            )
 
-    def trigger_stopping(self, message, verbose):
-        if self.schedule != "adaptive":
-            return super().trigger_stopping(message, verbose)
-        if self.learning_rate <= ADAPTIVE_MIN_LEARNING_RATE:
-            if verbose:
-                print(message + " Learning rate too small. Stopping.")
-            return True
-        self.learning_rate /= ADAPTIVE_DIVISOR
-        if verbose:
-            print(message + f" Setting learning rate to {self.learning_rate:f}")
-        return False
+class AdamOptimizer(Optimizer):
+    r"""Adam (Kingma & Ba, 2014).
 
-
-class AdamOptimizer(_Optimizer):
-    """Adam (Kingma & Ba, 2014).
-
-    At step :math:`t`, on the gradient :math:`g`:
+    At step :math:`t`, on the gradient :math:`g`, with :math:`\eta` from the
+    schedule (constant unless told otherwise):
 
     .. math::
 
-        m \\leftarrow \\beta_1 m + (1 - \\beta_1) g, \\qquad
-        v \\leftarrow \\beta_2 v + (1 - \\beta_2) g^2,
+        m \leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
+        v \leftarrow \beta_2 v + (1 - \beta_2) g^2,
 
-        \\eta_t = \\eta_0 \\frac{\\sqrt{1 - \\beta_2^t}}{1 - \\beta_1^t}, \\qquad
-        \\theta \\leftarrow \\theta - \\eta_t \\frac{m}{\\sqrt{v} + \\epsilon}.
+        \eta_t = \eta \frac{\sqrt{1 - \beta_2^t}}{1 - \beta_1^t}, \qquad
+        \theta \leftarrow \theta - \eta_t \frac{m}{\sqrt{v} + \epsilon}.
 
     Parameters
     ----------
     n_parameters : int
     dtype : numpy dtype
     learning_rate_init : float
-        :math:`\\eta_0`.
+        :math:`\eta_0`.
     beta_1, beta_2 : float
     epsilon : float
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        The schedule of :math:`\eta`.
+    power_t : float, default=0.5
 
     Attributes
     ----------
@@ -229,8 +368,16 @@ class AdamOptimizer(_Optimizer):
     first_moment, second_moment : ndarray of shape (n_parameters,)
         :math:`m` and :math:`v`.
     learning_rate : float
-        :math:`\\eta_t` of the last step.
+        :math:`\eta_t` of the last step.
     """
+
+    # As scikit-learn's MLP, the estimators give Adam a constant schedule:
+    # their learning_rate parameter is sgd's.
+    estimator_parameters = {
+        "beta_1": "beta_1",
+        "beta_2": "beta_2",
+        "epsilon": "epsilon",
+    }
 
     def __init__(
         self,
@@ -240,24 +387,21 @@ class AdamOptimizer(_Optimizer):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        learning_rate="constant",
+        power_t=0.5,
     ):
-        super().__init__(n_parameters, dtype, learning_rate_init)
+        super().__init__(
+            n_parameters, dtype, learning_rate_init, learning_rate, power_t
+        )
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
+        self.learning_rate = float(learning_rate_init)
         self.first_moment = np.zeros(n_parameters, dtype=self.dtype)
         self.second_moment = np.zeros(n_parameters, dtype=self.dtype)
 
     def update(self, params, gradient):
-        """Take one step in place.
-
-        Parameters
-        ----------
-        params : ndarray of shape (n_parameters,)
-            Updated in place.
-        gradient : ndarray of shape (n_parameters,)
-        """
         self.t += 1
         scratch = self.scratch
         self.first_moment *= self.beta_1
@@ -268,7 +412,7 @@ class AdamOptimizer(_Optimizer):
         self.second_moment += squared
         # A Python float keeps float32 arithmetic in float32.
         self.learning_rate = float(
-            self.learning_rate_init
+            self.schedule.learning_rate
             * np.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
@@ -283,7 +427,7 @@ class AdamOptimizer(_Optimizer):
         return (self.first_moment, self.second_moment)
 
     def step_size(self, out=None):
-        """The per-coordinate step :math:`\\eta_t / (\\sqrt{v} + \\epsilon)`.
+        r"""The per-coordinate step :math:`\eta_t / (\sqrt{v} + \epsilon)`.
 
         Parameters
         ----------
@@ -298,3 +442,46 @@ class AdamOptimizer(_Optimizer):
         step += self.epsilon
         np.divide(self.learning_rate, step, out=step)
         return step
+
+
+#: The stochastic solvers: ``solver`` name -> optimizer class.
+OPTIMIZERS = {
+    "sgd": SGDOptimizer,
+    "adam": AdamOptimizer,
+}
+
+
+def make_optimizer(solver, n_parameters, dtype, parameters):
+    """Build the optimizer a stochastic ``solver`` names.
+
+    Parameters
+    ----------
+    solver : str
+        A key of :data:`OPTIMIZERS`.
+    n_parameters : int
+    dtype : numpy dtype
+    parameters : dict
+        The estimator's parameters (``get_params()``): ``learning_rate_init``
+        and those the class lists in ``estimator_parameters``.
+
+    Returns
+    -------
+    optimizer : Optimizer
+
+    Raises
+    ------
+    ValueError
+        If ``solver`` names no optimizer: nothing trains with another one.
+    """
+    try:
+        cls = OPTIMIZERS[solver]
+    except KeyError:
+        raise ValueError(
+            f"solver={solver!r} names no stochastic optimizer; the ones there "
+            f"are {sorted(OPTIMIZERS)}."
+        ) from None
+    arguments = {
+        argument: parameters[name]
+        for name, argument in cls.estimator_parameters.items()
+    }
+    return cls(n_parameters, dtype, parameters["learning_rate_init"], **arguments)

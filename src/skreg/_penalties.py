@@ -1,53 +1,99 @@
-"""The four penalty terms: their value, their gradient and their proximal step.
+r"""Penalty terms: value, gradient, proximal step, reformulations; the network penalty.
 
-skreg regularizes a network with parameters :math:`\\theta = (W_1, b_1, \\dots,
+skreg regularizes a network with parameters :math:`\theta = (W_1, b_1, \dots,
 W_L, b_L)` by
 
 .. math::
 
-    \\Omega(\\theta) = \\sum_{l=1}^{L} \\lambda^{(l)}_{1,W} \\sum |W_l|
-                     + \\lambda^{(l)}_{1,b} \\sum |b_l|
-                     + \\lambda^{(l)}_{2,W} \\sum W_l^2
-                     + \\lambda^{(l)}_{2,b} \\sum b_l^2 ,
+    \Omega(\theta) = \sum_{l=1}^{L} \lambda^{(l)}_{1,W} \sum |W_l|
+                     + \lambda^{(l)}_{1,b} \sum |b_l|
+                     + \lambda^{(l)}_{2,W} \sum W_l^2
+                     + \lambda^{(l)}_{2,b} \sum b_l^2 ,
 
 the plain sum over every weight and bias: no factor 1/2 and no division by
 the number of samples. Its gradient is the derived one,
 
 .. math::
 
-    \\frac{\\partial}{\\partial w} \\lambda_1 |w| = \\lambda_1 \\,
-    \\operatorname{sign}_+(w), \\qquad
-    \\frac{\\partial}{\\partial w} \\lambda_2 w^2 = 2 \\lambda_2 w,
+    \frac{\partial}{\partial w} \lambda_1 |w| = \lambda_1 \,
+    \operatorname{sign}_+(w), \qquad
+    \frac{\partial}{\partial w} \lambda_2 w^2 = 2 \lambda_2 w,
 
-where :math:`\\operatorname{sign}_+(w) = +1` if :math:`w \\ge 0` and
+where :math:`\operatorname{sign}_+(w) = +1` if :math:`w \ge 0` and
 :math:`-1` otherwise (the derivation takes +1 at :math:`w = 0`).
 
 The network keeps all its parameters in one flat buffer (see
-:mod:`skreg._network`), so a penalty acts on contiguous *segments* of that
-buffer, each with its own pair of strengths. :class:`L1` and :class:`L2` are
-the two terms, each a few lines of arithmetic on one segment;
-:class:`NetworkPenalty` adds them up over the segments.
+:mod:`skreg._network`), so a penalty acts on contiguous slices of that buffer.
+Each term (:class:`PenaltyTerm`: :class:`L1`, :class:`L2`) is a few lines of
+arithmetic on one slice, its value and gradient side by side;
+:class:`NetworkPenalty` is a list of (slice, term, lambda) entries and adds
+them up. :data:`ESTIMATOR_PENALTIES` says which estimator parameter puts which
+term on which parameters: a new penalty is one term class and one row there
+(and one row in the tests' table of terms).
 
 The L1 terms are not differentiable at zero. Besides the derived gradient
-above (``l1_method='subgradient'``), ``l1_method='proximal'`` treats them
-exactly: the stochastic solvers follow each step with the proximal operator
-(:meth:`L1.prox`, soft thresholding), and L-BFGS-B minimises the smooth
-reformulation of :class:`SplitL1` under bounds. Both leave weights exactly at
-zero.
+above (``l1_method='subgradient'``), ``l1_method='proximal'`` treats the
+non-smooth terms exactly: the stochastic solvers follow each step with the
+term's proximal operator (:meth:`L1.prox`, soft thresholding), and L-BFGS-B
+minimises the term's smooth reformulations under bounds (:class:`SplitL1`,
+then :class:`OrthantL1`). Both leave weights exactly at zero. A solver asks
+the terms for what it needs (:meth:`NetworkPenalty.require`).
 """
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import Bounds
 
 
-class L1:
-    """The L1 term :math:`\\lambda \\sum_j |\\theta_j|` on one segment."""
+class PenaltyTerm(ABC):
+    r"""A penalty term :math:`\lambda \sum_j \phi(\theta_j)` on one slice.
+
+    A term states its value and its gradient; a non-smooth one (not
+    differentiable everywhere) may also have a proximal operator ``prox``
+    and reformulations for L-BFGS-B (``lbfgs_reformulations``: classes with
+    the interface of :class:`SplitL1`, applied in turn), which the solvers of
+    ``l1_method='proximal'`` require.
+
+    Attributes
+    ----------
+    smooth : bool
+        Whether the gradient is a derivative everywhere.
+    prox : callable or None
+        ``prox(theta, threshold, scratch)``: the proximal operator of
+        ``threshold`` times :math:`\phi`, in place.
+    lbfgs_reformulations : tuple of type
+        Smooth reformulations under bounds, for L-BFGS-B.
+    """
+
+    smooth = True
+    prox = None
+    lbfgs_reformulations = ()
+
+    @staticmethod
+    @abstractmethod
+    def value(theta, strength, scratch):
+        """Return the term's value on ``theta`` (a slice), for lambda ``strength``."""
+
+    @staticmethod
+    @abstractmethod
+    def add_gradient(theta, strength, gradient, scratch):
+        """Add the term's gradient to ``gradient`` in place; return its value."""
+
+
+class L1(PenaltyTerm):
+    r"""The L1 term :math:`\lambda \sum_j |\theta_j|` on one slice.
+
+    Not differentiable at zero: its gradient is the derived
+    :math:`\lambda \operatorname{sign}_+(\theta)`, +1 at zero.
+    """
+
+    smooth = False
 
     @staticmethod
     def value(theta, strength, scratch):
-        """Return :math:`\\lambda \\sum_j |\\theta_j|`.
+        r"""Return :math:`\lambda \sum_j |\theta_j|`.
 
         Parameters
         ----------
@@ -66,12 +112,12 @@ class L1:
 
     @staticmethod
     def add_gradient(theta, strength, gradient, scratch):
-        """Add :math:`\\lambda \\operatorname{sign}_+(\\theta)` to ``gradient``.
+        r"""Add :math:`\lambda \operatorname{sign}_+(\theta)` to ``gradient``.
 
-        ``sign_+`` is +1 for :math:`\\theta \\ge 0` (zero included, negative
+        ``sign_+`` is +1 for :math:`\theta \ge 0` (zero included, negative
         zero too) and -1 below zero. The same pass gives the value, since
-        :math:`\\lambda \\operatorname{sign}_+(\\theta) \\cdot \\theta =
-        \\lambda \\sum_j |\\theta_j|`.
+        :math:`\lambda \operatorname{sign}_+(\theta) \cdot \theta =
+        \lambda \sum_j |\theta_j|`.
 
         Parameters
         ----------
@@ -85,7 +131,7 @@ class L1:
         Returns
         -------
         value : float
-            :math:`\\lambda \\sum_j |\\theta_j|`.
+            :math:`\lambda \sum_j |\theta_j|`.
         """
         # [theta >= 0] as 1.0 / 0.0 (true for -0.0), then 2 [.] - 1 = sign_+.
         np.greater_equal(theta, 0, out=scratch)
@@ -96,11 +142,11 @@ class L1:
 
     @staticmethod
     def prox(theta, threshold, scratch):
-        """Apply the proximal operator of ``threshold * |.|`` in place.
+        r"""Apply the proximal operator of ``threshold * |.|`` in place.
 
         This is soft thresholding,
-        :math:`\\theta \\leftarrow \\operatorname{sign}(\\theta)
-        \\max(|\\theta| - \\tau, 0)`: a coordinate that the step would move
+        :math:`\theta \leftarrow \operatorname{sign}(\theta)
+        \max(|\theta| - \tau, 0)`: a coordinate that the step would move
         across zero lands exactly on zero.
 
         Parameters
@@ -108,7 +154,7 @@ class L1:
         theta : ndarray of shape (n,)
             Updated in place.
         threshold : float or ndarray of shape (n,)
-            :math:`\\tau`, the step size times lambda (per coordinate for
+            :math:`\tau`, the step size times lambda (per coordinate for
             optimizers with per-coordinate steps).
         scratch : ndarray of shape (n,)
             Work space, overwritten.
@@ -121,12 +167,12 @@ class L1:
         theta += 0.0
 
 
-class L2:
-    """The L2 term :math:`\\lambda \\sum_j \\theta_j^2` on one segment."""
+class L2(PenaltyTerm):
+    r"""The L2 term :math:`\lambda \sum_j \theta_j^2` on one slice."""
 
     @staticmethod
     def value(theta, strength, scratch):
-        """Return :math:`\\lambda \\sum_j \\theta_j^2`.
+        r"""Return :math:`\lambda \sum_j \theta_j^2`.
 
         Parameters
         ----------
@@ -143,7 +189,7 @@ class L2:
 
     @staticmethod
     def add_gradient(theta, strength, gradient, scratch):
-        """Add :math:`2 \\lambda \\theta` to ``gradient``.
+        r"""Add :math:`2 \lambda \theta` to ``gradient``.
 
         Parameters
         ----------
@@ -157,69 +203,115 @@ class L2:
         Returns
         -------
         value : float
-            :math:`\\lambda \\sum_j \\theta_j^2`.
+            :math:`\lambda \sum_j \theta_j^2`.
         """
         gradient += np.multiply(theta, 2.0 * strength, out=scratch)
         return strength * float(np.dot(theta, theta))
 
 
 @dataclass(frozen=True)
-class PenaltySegment:
-    """A contiguous slice of the parameter buffer and its two strengths.
+class PenaltyEntry:
+    """One term of the network penalty: a slice of the buffer, a term, a lambda.
 
     Attributes
     ----------
     start, stop : int
         The slice ``theta[start:stop]`` of the flat parameter buffer.
-    l1 : float
-        Lambda of the L1 term on this slice.
-    l2 : float
-        Lambda of the L2 term on this slice.
+    term : type
+        The term, a :class:`PenaltyTerm` subclass (:class:`L1`, :class:`L2`).
+    strength : float
+        Its lambda on this slice.
     """
 
     start: int
     stop: int
-    l1: float
-    l2: float
+    term: type
+    strength: float
 
 
 class NetworkPenalty:
-    """The whole penalty :math:`\\Omega(\\theta)` over a flat parameter buffer.
+    r"""The whole penalty :math:`\Omega(\theta)`: a list of (slice, term, lambda).
 
     Parameters
     ----------
-    segments : list of PenaltySegment
-        The penalized slices. Slices with both strengths zero are dropped and
-        neighbours with equal strengths merged, so the usual case (one lambda
-        for all weights, one for all biases) costs two vectorised passes.
+    entries : list of PenaltyEntry
+        The penalized slices. Entries with a zero lambda or an empty slice
+        are dropped and neighbours of one term with equal lambdas merged, so
+        the usual case (one lambda for all weights, one for all biases)
+        costs one vectorised pass per term.
     size : int
         Length of the parameter buffer.
+
+    Attributes
+    ----------
+    entries : list of PenaltyEntry
+        The terms, each term's entries together and in buffer order; a
+        coordinate's terms are added in the order of :data:`TERMS`.
     """
 
-    def __init__(self, segments, size):
+    def __init__(self, entries, size):
+        # Registered terms in their order; any other term after them.
+        order = {term: index for index, term in enumerate(TERMS.values())}
         merged = []
-        for segment in sorted(segments, key=lambda s: s.start):
-            if segment.stop <= segment.start or (segment.l1 == 0 and segment.l2 == 0):
+        for entry in sorted(
+            entries, key=lambda e: (order.get(e.term, len(order)), e.start)
+        ):
+            if entry.stop <= entry.start or entry.strength == 0:
                 continue
             last = merged[-1] if merged else None
             if (
                 last is not None
-                and last.stop == segment.start
-                and (last.l1, last.l2) == (segment.l1, segment.l2)
+                and last.term is entry.term
+                and last.stop == entry.start
+                and last.strength == entry.strength
             ):
-                merged[-1] = PenaltySegment(last.start, segment.stop, last.l1, last.l2)
+                merged[-1] = PenaltyEntry(
+                    last.start, entry.stop, last.term, last.strength
+                )
             else:
-                merged.append(segment)
-        self.segments = merged
+                merged.append(entry)
+        self.entries = merged
         self.size = size
 
     @property
-    def has_l1(self):
-        """Whether any segment has an L1 term."""
-        return any(segment.l1 > 0 for segment in self.segments)
+    def nonsmooth_entries(self):
+        """The entries whose term is not differentiable everywhere."""
+        return [entry for entry in self.entries if not entry.term.smooth]
 
-    def value(self, theta, scratch, include_l1=True):
-        """Return :math:`\\Omega(\\theta)`.
+    @property
+    def has_nonsmooth(self):
+        """Whether any entry's term is non-smooth (an L1 term)."""
+        return bool(self.nonsmooth_entries)
+
+    def require(self, capability, solver):
+        """Check that every non-smooth term has ``capability``, for ``solver``.
+
+        A solver that treats the non-smooth terms in its own way (a proximal
+        step, a reformulation for L-BFGS-B) asks for what it needs, and a
+        term without it is refused, rather than trained with something else.
+
+        Parameters
+        ----------
+        capability : str
+            An attribute of the terms: 'prox' or 'lbfgs_reformulations'.
+        solver : str
+            Named in the error.
+
+        Raises
+        ------
+        ValueError
+            Naming the term and what it lacks.
+        """
+        for entry in self.nonsmooth_entries:
+            if not getattr(entry.term, capability, None):
+                raise ValueError(
+                    f"solver={solver!r} with l1_method='proximal' needs the "
+                    f"{capability} of every non-smooth penalty term; "
+                    f"{entry.term.__name__} has none."
+                )
+
+    def value(self, theta, scratch, include_nonsmooth=True):
+        r"""Return :math:`\Omega(\theta)`.
 
         Parameters
         ----------
@@ -227,24 +319,22 @@ class NetworkPenalty:
             The flat parameter buffer.
         scratch : ndarray of shape (size,)
             Work space, overwritten.
-        include_l1 : bool, default=True
-            False leaves out the L1 terms (see :meth:`add_gradient`).
+        include_nonsmooth : bool, default=True
+            False leaves out the non-smooth terms (see :meth:`add_gradient`).
 
         Returns
         -------
         value : float
         """
         total = 0.0
-        for seg in self.segments:
-            part, work = theta[seg.start : seg.stop], scratch[seg.start : seg.stop]
-            if seg.l1 and include_l1:
-                total += L1.value(part, seg.l1, work)
-            if seg.l2:
-                total += L2.value(part, seg.l2, work)
+        for entry in self.entries:
+            if include_nonsmooth or entry.term.smooth:
+                part = slice(entry.start, entry.stop)
+                total += entry.term.value(theta[part], entry.strength, scratch[part])
         return total
 
-    def add_gradient(self, theta, gradient, scratch, include_l1=True):
-        """Add :math:`\\nabla \\Omega(\\theta)` to ``gradient``; return the value.
+    def add_gradient(self, theta, gradient, scratch, include_nonsmooth=True):
+        r"""Add :math:`\nabla \Omega(\theta)` to ``gradient``; return the value.
 
         Parameters
         ----------
@@ -253,33 +343,32 @@ class NetworkPenalty:
             Updated in place.
         scratch : ndarray of shape (size,)
             Work space, overwritten.
-        include_l1 : bool, default=True
-            False leaves out the L1 terms, for solvers that handle them by
-            their proximal operator instead.
+        include_nonsmooth : bool, default=True
+            False leaves out the non-smooth terms, for solvers that handle
+            them by their proximal operator or a reformulation instead.
 
         Returns
         -------
         value : float
-            :math:`\\Omega(\\theta)` (without the L1 terms when
-            ``include_l1`` is False), which the same passes give.
+            :math:`\Omega(\theta)` (without the non-smooth terms when
+            ``include_nonsmooth`` is False), which the same passes give.
         """
         total = 0.0
-        for seg in self.segments:
-            part, work = theta[seg.start : seg.stop], scratch[seg.start : seg.stop]
-            grad = gradient[seg.start : seg.stop]
-            if seg.l1 and include_l1:
-                total += L1.add_gradient(part, seg.l1, grad, work)
-            if seg.l2:
-                total += L2.add_gradient(part, seg.l2, grad, work)
+        for entry in self.entries:
+            if include_nonsmooth or entry.term.smooth:
+                part = slice(entry.start, entry.stop)
+                total += entry.term.add_gradient(
+                    theta[part], entry.strength, gradient[part], scratch[part]
+                )
         return total
 
-    def prox_l1(self, theta, step, scratch):
-        """Soft-threshold each L1-penalized slice by ``step * l1`` in place.
+    def prox(self, theta, step, scratch):
+        r"""Apply each non-smooth term's proximal operator, scaled by ``step``.
 
-        This is the proximal step of the L1 terms after an optimizer's step
-        of size ``step`` on the smooth part of the loss: each coordinate
-        moves toward zero by its step times its lambda, and lands exactly on
-        zero if that would take it across.
+        This is the proximal step after an optimizer's step of size ``step``
+        on the smooth part of the loss: for the L1 term each coordinate moves
+        toward zero by its step times its lambda, and lands exactly on zero
+        if that would take it across.
 
         Parameters
         ----------
@@ -293,50 +382,47 @@ class NetworkPenalty:
             Work space, overwritten.
         """
         per_coordinate = np.ndim(step) > 0
-        for seg in self.segments:
-            if not seg.l1:
-                continue
-            part = theta[seg.start : seg.stop]
-            work = scratch[seg.start : seg.stop]
+        for entry in self.nonsmooth_entries:
+            part = slice(entry.start, entry.stop)
             if per_coordinate:
-                threshold = step[seg.start : seg.stop]
-                threshold *= seg.l1
+                threshold = step[part]
+                threshold *= entry.strength
             else:
-                threshold = step * seg.l1
-            L1.prox(part, threshold, work)
+                threshold = step * entry.strength
+            entry.term.prox(theta[part], threshold, scratch[part])
 
 
 class SplitL1:
-    """The L1 terms made smooth by splitting parameters into two signs.
+    r"""The L1 terms made smooth by splitting parameters into two signs.
 
-    Each L1-penalized coordinate is written :math:`\\theta_j = p_j - n_j`
-    with :math:`p_j, n_j \\ge 0`, and :math:`\\lambda_j |\\theta_j|` replaced
-    by the linear :math:`\\lambda_j (p_j + n_j)`. Both agree whenever
+    Each L1-penalized coordinate is written :math:`\theta_j = p_j - n_j`
+    with :math:`p_j, n_j \ge 0`, and :math:`\lambda_j |\theta_j|` replaced
+    by the linear :math:`\lambda_j (p_j + n_j)`. Both agree whenever
     :math:`p_j n_j = 0`, which holds at every minimum (lowering both parts
     lowers the objective), so a bound-constrained smooth solver such as
     L-BFGS-B minimises the non-smooth objective exactly: a coordinate whose
     optimum is zero ends with both parts on their bound, exactly zero.
 
-    The solver's variables are :math:`z = (\\tilde\\theta, n)`:
-    :math:`\\tilde\\theta` is the parameter buffer with :math:`p` in place
+    The solver's variables are :math:`z = (\tilde\theta, n)`:
+    :math:`\tilde\theta` is the parameter buffer with :math:`p` in place
     of the penalized coordinates, and :math:`n` holds the negative parts,
     slice after slice. With :math:`f` the smooth rest of the loss,
 
     .. math::
 
-        \\frac{\\partial}{\\partial p_j} = \\frac{\\partial f}{\\partial
-        \\theta_j} + \\lambda_j, \\qquad
-        \\frac{\\partial}{\\partial n_j} = -\\frac{\\partial f}{\\partial
-        \\theta_j} + \\lambda_j .
+        \frac{\partial}{\partial p_j} = \frac{\partial f}{\partial
+        \theta_j} + \lambda_j, \qquad
+        \frac{\partial}{\partial n_j} = -\frac{\partial f}{\partial
+        \theta_j} + \lambda_j .
 
-    With no segment to split, :math:`z = \\theta` and every method is the
+    With no segment to split, :math:`z = \theta` and every method is the
     identity (or zero), so one solver loop serves both cases.
 
     Parameters
     ----------
-    segments : sequence of PenaltySegment
-        Those with an L1 term are split; typically a
-        :class:`NetworkPenalty`'s ``segments``, or none.
+    entries : sequence of PenaltyEntry
+        The L1 entries to split (a :class:`NetworkPenalty`'s
+        ``nonsmooth_entries``), or none.
     size : int
         Length of the parameter buffer.
 
@@ -347,23 +433,26 @@ class SplitL1:
         coordinates.
     """
 
-    def __init__(self, segments, size):
+    def __init__(self, entries, size):
         self.size = size
         # (slice of theta, slice of z holding the negative parts, lambda)
         self.parts = []
         offset = size
-        for seg in segments:
-            if seg.l1:
-                length = seg.stop - seg.start
-                self.parts.append(
-                    (slice(seg.start, seg.stop), slice(offset, offset + length), seg.l1)
+        for entry in entries:
+            length = entry.stop - entry.start
+            self.parts.append(
+                (
+                    slice(entry.start, entry.stop),
+                    slice(offset, offset + length),
+                    entry.strength,
                 )
-                offset += length
+            )
+            offset += length
         self.n_variables = offset
 
     def split(self, theta):
-        """Return :math:`z` with :math:`p = \\max(\\theta, 0)`, :math:`n =
-        \\max(-\\theta, 0)`.
+        r"""Return :math:`z` with :math:`p = \max(\theta, 0)`, :math:`n =
+        \max(-\theta, 0)`.
 
         Parameters
         ----------
@@ -382,7 +471,7 @@ class SplitL1:
         return z
 
     def merge(self, z, out):
-        """Write :math:`\\theta = p - n` (and the unsplit coordinates) to ``out``.
+        r"""Write :math:`\theta = p - n` (and the unsplit coordinates) to ``out``.
 
         Parameters
         ----------
@@ -395,7 +484,7 @@ class SplitL1:
             np.subtract(z[positive], z[negative], out=out[positive], casting="unsafe")
 
     def bounds(self):
-        """The bounds of :math:`z`: :math:`p, n \\ge 0`, the rest free.
+        r"""The bounds of :math:`z`: :math:`p, n \ge 0`, the rest free.
 
         Returns
         -------
@@ -411,7 +500,7 @@ class SplitL1:
         return Bounds(lower, np.inf)
 
     def value(self, z):
-        """Return :math:`\\sum_j \\lambda_j (p_j + n_j)`.
+        r"""Return :math:`\sum_j \lambda_j (p_j + n_j)`.
 
         Parameters
         ----------
@@ -427,12 +516,12 @@ class SplitL1:
         )
 
     def gradient(self, theta_gradient):
-        """Chain the smooth gradient to :math:`z` and add the L1 terms'.
+        r"""Chain the smooth gradient to :math:`z` and add the L1 terms'.
 
         Parameters
         ----------
         theta_gradient : ndarray of shape (size,)
-            :math:`\\partial f / \\partial \\theta`, split L1 terms left
+            :math:`\partial f / \partial \theta`, split L1 terms left
             out.
 
         Returns
@@ -473,8 +562,8 @@ class OrthantL1:
 
     Parameters
     ----------
-    segments : sequence of PenaltySegment
-        Those with an L1 term are restricted to their orthant.
+    entries : sequence of PenaltyEntry
+        The L1 entries to restrict to their orthant.
     size : int
         Length of the parameter buffer.
     theta : ndarray of shape (size,)
@@ -490,11 +579,11 @@ class OrthantL1:
         condition failed.
     """
 
-    def __init__(self, segments, size, theta, smooth_gradient):
+    def __init__(self, entries, size, theta, smooth_gradient):
         self.size = self.n_variables = size
         self.strengths = np.zeros(size)
-        for seg in segments:
-            self.strengths[seg.start : seg.stop] = seg.l1
+        for entry in entries:
+            self.strengths[entry.start : entry.stop] = entry.strength
         penalized = self.strengths > 0
         self.signs = np.where(penalized, np.sign(theta), 0.0)
         release = penalized & (theta == 0) & (np.abs(smooth_gradient) > self.strengths)
@@ -504,11 +593,11 @@ class OrthantL1:
         self.upper = np.where(penalized & (self.signs <= 0), 0.0, np.inf)
 
     def split(self, theta):
-        """Return the variables, :math:`\\theta` as float64, in its orthant."""
+        r"""Return the variables, :math:`\theta` as float64, in its orthant."""
         return np.clip(theta.astype(np.float64), self.lower, self.upper)
 
     def merge(self, z, out):
-        """Write :math:`\\theta = z` to ``out``."""
+        r"""Write :math:`\theta = z` to ``out``."""
         out[...] = z
 
     def bounds(self):
@@ -516,9 +605,26 @@ class OrthantL1:
         return Bounds(self.lower, self.upper)
 
     def value(self, z):
-        """Return :math:`\\sum_j \\lambda_j s_j \\theta_j`."""
+        r"""Return :math:`\sum_j \lambda_j s_j \theta_j`."""
         return float(np.dot(self.strengths * self.signs, z))
 
     def gradient(self, theta_gradient):
-        """Add the L1 terms' gradient :math:`\\lambda_j s_j`; a new float64 array."""
+        r"""Add the L1 terms' gradient :math:`\lambda_j s_j`; a new float64 array."""
         return theta_gradient + self.strengths * self.signs
+
+
+# The reformulations that make L1 smooth for L-BFGS-B: split, then polish
+# (defined after the term, which they need).
+L1.lbfgs_reformulations = (SplitL1, OrthantL1)
+
+#: The penalty terms by name, in the order a coordinate's terms are added.
+TERMS = {"l1": L1, "l2": L2}
+
+#: Estimator parameter -> (term, the parameters it penalizes: 'weights' or
+#: 'biases'). Each parameter is a lambda per layer (or one for all).
+ESTIMATOR_PENALTIES = {
+    "l1_weight": (L1, "weights"),
+    "l1_bias": (L1, "biases"),
+    "l2_weight": (L2, "weights"),
+    "l2_bias": (L2, "biases"),
+}

@@ -6,7 +6,8 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 
-from ._base import BaseMLPRegularized, _check_solver, fill_shared_docs
+from ._base import BaseMLPRegularized, _check_solver
+from ._docs import fill_shared_docs
 from ._functions import OUTPUT_ACTIVATION
 
 #: The ``loss`` parameter's values, and the data loss of ``_functions.LOSSES``
@@ -16,19 +17,19 @@ LOSS_OF_PARAMETER = {"squared_error": "squared_error", "poisson": "poisson"}
 
 @fill_shared_docs
 class MLPRegularizedRegressor(RegressorMixin, BaseMLPRegularized):
-    """Multilayer perceptron regressor with L1 and L2 penalties on weights and biases.
+    r"""Multilayer perceptron regressor with L1 and L2 penalties on weights and biases.
 
     %(shared_objective)s
 
-    with :math:`s_i` the sample weights and :math:`\\ell_i` the loss of
+    with :math:`s_i` the sample weights and :math:`\ell_i` the loss of
     sample :math:`i`, by ``loss``:
 
-    - 'squared_error': :math:`\\ell_i = \\frac{1}{2K} \\sum_{k=1}^{K}
-      (\\hat{y}_{ik} - y_{ik})^2`, half the squared error averaged over the
+    - 'squared_error': :math:`\ell_i = \frac{1}{2K} \sum_{k=1}^{K}
+      (\hat{y}_{ik} - y_{ik})^2`, half the squared error averaged over the
       :math:`K` outputs, with a linear output layer;
-    - 'poisson': :math:`\\ell_i = \\sum_{k=1}^{K} \\big(y_{ik} \\log
-      (y_{ik} / \\hat{y}_{ik}) - y_{ik} + \\hat{y}_{ik}\\big)`, half the
-      Poisson deviance, with :math:`\\hat{y} = e^{z}` of the output layer's
+    - 'poisson': :math:`\ell_i = \sum_{k=1}^{K} \big(y_{ik} \log
+      (y_{ik} / \hat{y}_{ik}) - y_{ik} + \hat{y}_{ik}\big)`, half the
+      Poisson deviance, with :math:`\hat{y} = e^{z}` of the output layer's
       :math:`z` (the log link), so predictions are positive: for counts and
       rates.
 

@@ -51,11 +51,11 @@ def layer_sparsity(coefs, intercepts):
 
 
 def input_importances(first_coef):
-    """The Euclidean norm of each input's first-layer weight row.
+    r"""The Euclidean norm of each input's first-layer weight row.
 
     .. math::
 
-        \\text{importance}_j = \\Big(\\sum_k W_{1,jk}^2\\Big)^{1/2}
+        \text{importance}_j = \Big(\sum_k W_{1,jk}^2\Big)^{1/2}
 
     It is zero exactly when input :math:`j` has no effect on the network.
 
