@@ -5,9 +5,16 @@ import pickle
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.linear_model import Lasso
 
-from skreg._optimizers import AdamOptimizer, SGDOptimizer
+from skreg._optimizers import (
+    OPTIMIZERS,
+    SCHEDULES,
+    AdamOptimizer,
+    SGDOptimizer,
+    make_optimizer,
+)
 
 G1 = np.array([0.5, 1.0])
 G2 = np.array([-1.0, 0.2])
@@ -115,7 +122,11 @@ def test_adaptive_schedule_divides_by_five_until_below_1e_minus_6(capsys):
     assert "too small" in lines[-1]
 
 
-@pytest.mark.parametrize("make", [SGDOptimizer, AdamOptimizer])
+ALL_OPTIMIZERS = list(OPTIMIZERS.values())
+OPTIMIZER_IDS = list(OPTIMIZERS)
+
+
+@pytest.mark.parametrize("make", ALL_OPTIMIZERS, ids=OPTIMIZER_IDS)
 def test_float32_state_stays_float32(make):
     optimizer = make(2, np.float32, 0.1)
     params = np.array([1.0, -2.0], dtype=np.float32)
@@ -124,9 +135,107 @@ def test_float32_state_stays_float32(make):
     assert optimizer.scratch.dtype == np.float32
 
 
-@pytest.mark.parametrize("make", [SGDOptimizer, AdamOptimizer])
+@pytest.mark.parametrize("make", ALL_OPTIMIZERS, ids=OPTIMIZER_IDS)
 def test_pickled_optimizer_continues_identically(make):
     optimizer = make(2, np.float64, 0.1)
     run(optimizer, [G1])
     restored = pickle.loads(pickle.dumps(optimizer))
     assert run(restored, [G2])[0].tolist() == run(optimizer, [G2])[0].tolist()
+
+
+def test_float32_state_stays_float32_over_its_state_arrays():
+    for make in ALL_OPTIMIZERS:
+        optimizer = make(3, np.float32, 0.1)
+        assert all(state.dtype == np.float32 for state in optimizer.state_arrays())
+
+
+#: Every registered optimizer has a test of its steps against hand-computed
+#: numbers above; a new one adds its test and its name here.
+HAND_COMPUTED = {
+    "sgd": [
+        test_sgd_with_classical_momentum,
+        test_sgd_with_nesterov_momentum,
+        test_sgd_without_momentum_is_gradient_descent,
+    ],
+    "adam": [test_adam_steps_with_bias_correction],
+}
+
+
+def test_every_optimizer_has_hand_computed_steps():
+    assert set(HAND_COMPUTED) == set(OPTIMIZERS)
+
+
+#: A separable quadratic 1/2 sum a (theta - c)^2, minimum at c.
+CURVATURE = np.array([1.0, 4.0, 0.5])
+CENTRE = np.array([2.0, -1.0, 0.5])
+
+
+@pytest.mark.parametrize("make", ALL_OPTIMIZERS, ids=OPTIMIZER_IDS)
+def test_optimizer_converges_on_a_quadratic(make):
+    optimizer = make(3, np.float64, 0.02)
+    params = np.zeros(3)
+    for _ in range(3000):
+        optimizer.update(params, CURVATURE * (params - CENTRE))
+    assert_allclose(params, CENTRE, atol=1e-3)
+
+
+@pytest.mark.parametrize("make", ALL_OPTIMIZERS, ids=OPTIMIZER_IDS)
+def test_proximal_fixed_point_is_the_lasso(make):
+    """Steps on the least squares, then soft thresholding by the step size
+    times lambda, settle on scikit-learn's Lasso (no intercept)."""
+    from skreg._penalties import L1
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 4))
+    y = X @ np.array([1.5, 0.0, -0.7, 0.05]) + 0.1 * rng.normal(size=40)
+    alpha = 0.1
+    reference = Lasso(alpha=alpha, fit_intercept=False, tol=1e-12).fit(X, y)
+
+    optimizer = make(4, np.float64, 0.01)
+    params = np.zeros(4)
+    step = np.empty(4)
+    for _ in range(6000):
+        optimizer.update(params, X.T @ (X @ params - y) / len(y))
+        threshold = optimizer.step_size(out=step)
+        L1.prox(params, threshold * alpha, np.empty(4))
+    assert_allclose(params, reference.coef_, atol=2e-3)
+    assert_array_equal(params == 0, reference.coef_ == 0)
+
+
+@pytest.mark.parametrize("schedule", list(SCHEDULES))
+@pytest.mark.parametrize("make", ALL_OPTIMIZERS, ids=OPTIMIZER_IDS)
+def test_every_schedule_drives_every_optimizer(make, schedule):
+    optimizer = make(2, np.float64, 0.5, learning_rate=schedule, power_t=0.5)
+    optimizer.iteration_ends(99)
+    expected = 0.05 if schedule == "invscaling" else 0.5
+    assert optimizer.schedule.learning_rate == pytest.approx(expected)
+    stops = optimizer.trigger_stopping("No improvement.", verbose=False)
+    assert stops == (schedule != "adaptive")
+
+
+def test_make_optimizer_builds_from_the_estimators_parameters():
+    from skreg import MLPRegularizedClassifier
+
+    parameters = MLPRegularizedClassifier(
+        momentum=0.5, nesterovs_momentum=False, learning_rate="invscaling"
+    ).get_params()
+    sgd = make_optimizer("sgd", 3, np.float32, parameters)
+    assert (sgd.momentum, sgd.nesterov, sgd.dtype) == (0.5, False, np.float32)
+    assert type(sgd.schedule) is SCHEDULES["invscaling"]
+    adam = make_optimizer("adam", 3, np.float64, parameters)
+    # As scikit-learn: the learning_rate schedule is sgd's; adam's is constant.
+    assert type(adam.schedule) is SCHEDULES["constant"]
+
+
+def test_an_unknown_solver_name_raises_instead_of_training_with_another():
+    with pytest.raises(ValueError, match="solver='rmsprop' names no stochastic"):
+        make_optimizer("rmsprop", 3, np.float64, {"learning_rate_init": 0.1})
+
+
+def test_the_solver_constraint_comes_from_the_registry():
+    from skreg import MLPRegularizedRegressor
+    from skreg._base import SOLVERS
+
+    assert set(SOLVERS) == {*OPTIMIZERS, "lbfgs"}
+    constraint = MLPRegularizedRegressor._parameter_constraints["solver"][0]
+    assert constraint.options == set(SOLVERS)
