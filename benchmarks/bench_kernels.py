@@ -27,7 +27,8 @@ Then three parts, in one process, float64 then float32:
    the kernels, BLAS with its own threads, in milliseconds per epoch next
    to the matrix-multiply floor of ``bench_fit.py``: what the fusions give
    together, including the cost of reading matrix products that the other
-   BLAS thread wrote.
+   BLAS thread wrote; and the share of the epoch that all four penalties
+   cost (their cost in part 1, over the epoch).
 3. **parallel=True.** The adam step split over numba's threads, against the
    serial kernel, inside that training step, where BLAS's threads are
    active too. Run last, since numba's idle threads keep spinning for a
@@ -53,6 +54,7 @@ from skreg import MLPRegularizedClassifier, _kernels
 from skreg._functions import ACTIVATIONS, DERIVATIVES, LOSSES
 from skreg._network import Network
 from skreg._optimizers import AdamOptimizer
+from skreg._penalties import NetworkPenalty
 
 N_SAMPLES, N_FEATURES, N_CLASSES = 50_000, 100, 10
 HIDDEN, BATCH_SIZE = (256, 128), 256
@@ -197,10 +199,13 @@ def loss_cases(dtype, rng):
     )
 
 
-def adam_calls(params, gradient, proximal):
+def adam_calls(params, gradient, proximal, penalized=True):
     """The NumPy step of skreg's training loop and the kernel, each with its
     own optimizer state, on the same parameters."""
     penalty, segments = penalty_and_segments()
+    if not penalized:
+        penalty = NetworkPenalty([], penalty.size)
+        segments = _kernels.segment_arrays(penalty.segments)
     size, dtype = params.size, params.dtype
     optimizer = AdamOptimizer(size, dtype, 1e-3, **ADAM)
     moments = (np.zeros(size, dtype), np.zeros(size, dtype))
@@ -228,12 +233,15 @@ def step_cases(dtype, rng):
     params = (0.05 * rng.standard_normal(size)).astype(dtype)
     gradient_source = (1e-3 * rng.standard_normal(size)).astype(dtype)
     gradient = np.empty_like(gradient_source)
-    for proximal in (False, True):
-        reference, kernel = adam_calls(params, gradient, proximal)
-        label = "proximal" if proximal else "subgradient"
+    for label, proximal, penalized in (
+        ("penalty+adam (subgradient)", False, True),
+        ("penalty+adam (proximal)", True, True),
+        ("adam, no penalty", False, False),
+    ):
+        reference, kernel = adam_calls(params, gradient, proximal, penalized)
         yield (
-            f"penalty+adam ({label}) {size}",
-            0 if proximal else 1,
+            f"{label} {size}",
+            1 if label.endswith("(subgradient)") else 0,
             reference,
             kernel,
             lambda: np.copyto(gradient, gradient_source),
@@ -269,6 +277,7 @@ def kernel_table(dtype, repeats):
         f"{'numpy us':>10}{'numba us':>10}{'ratio':>8}{'ms/epoch':>10}"
     )
     saved = 0.0
+    results = {}
     cases = (
         activation_cases,
         derivative_cases,
@@ -284,6 +293,7 @@ def kernel_table(dtype, repeats):
                 prepare()
                 numba_call()  # compile, or load from the cache
                 numpy_us, numba_us = alternate(numpy_call, numba_call, prepare, repeats)
+                results[label.rsplit(" ", 1)[0]] = numpy_us, numba_us
                 epoch_ms = per_batch * N_BATCHES * (numpy_us - numba_us) / 1e3
                 saved += epoch_ms
                 cell = f"{epoch_ms:>10.1f}" if per_batch else f"{'-':>10}"
@@ -292,6 +302,14 @@ def kernel_table(dtype, repeats):
                     f"{numpy_us / numba_us:>8.2f}{cell}"
                 )
     print(f"{'saved per epoch (workload: relu, subgradient)':<73}{saved:>10.1f}")
+    penalized = results["penalty+adam (subgradient)"]
+    unpenalized = results["adam, no penalty"]
+    numpy_ms, numba_ms = (
+        N_BATCHES * (with_penalty - without) / 1e3
+        for with_penalty, without in zip(penalized, unpenalized, strict=True)
+    )
+    print(f"all four penalties, ms/epoch: numpy {numpy_ms:.1f}, numba {numba_ms:.1f}")
+    return {"numpy": numpy_ms, "numba": numba_ms}
 
 
 # ---------------------------------------------------------------------------
@@ -452,32 +470,42 @@ def training_times(dtype, engines, repeats):
     return {engine: statistics.median(times[engine]) for engine in engines}
 
 
-def training_table(dtype, repeats):
+def training_table(dtype, repeats, penalty_ms):
+    """ms per epoch of each engine's step; ``penalty_ms`` from kernel_table.
+
+    The penalties' share of the epoch is their cost in the kernel table over
+    the epoch: the difference of two whole epochs, with and without them,
+    would be lost in the noise.
+    """
     times = training_times(dtype, ("numpy", "numba"), repeats)
     X, _ = training_batches(dtype)
     floor = 1e3 * matmul_floor(X, LAYER_SIZES, BATCH_SIZE, dtype, repeats)
     print(f"\n{np.dtype(dtype).name}, training step, BLAS's threads")
-    print(f"{'':<28}{'ms/epoch':>10}{'/floor':>8}")
-    for engine, ms in times.items():
-        print(f"{engine:<28}{ms:>10.1f}{ms / floor:>8.2f}")
+    print(f"{'':<28}{'ms/epoch':>10}{'/floor':>8}{'penalties':>11}")
+    for label, ms in times.items():
+        share = f"{100 * penalty_ms[label] / ms:.1f}%"
+        print(f"{label:<28}{ms:>10.1f}{ms / floor:>8.2f}{share:>11}")
     print(f"{'matmul floor':<28}{floor:>10.1f}{1:>8.2f}")
 
 
 def parallel_table(dtypes, repeats):
     # Last: once numba's threads have run, they keep spinning for a while
     # and slow whatever runs next.
-    print("\nadam step with parallel=True, in the training step, BLAS's threads")
+    # The serial kernel first, before numba's threads ever start.
+    serial = {dtype: training_times(dtype, ("numba",), repeats) for dtype in dtypes}
+    parallel = {
+        dtype: training_times(dtype, ("numba-parallel",), repeats) for dtype in dtypes
+    }
+    print(
+        "\nadam step with parallel=True, in the training step, BLAS's threads; "
+        f"numba {numba.get_num_threads()} threads ({numba.threading_layer()})"
+    )
     for dtype in dtypes:
-        times = training_times(dtype, ("numba", "numba-parallel"), repeats)
-        if dtype == dtypes[0]:
-            print(
-                f"numba: {numba.get_num_threads()} threads, threading layer "
-                f"{numba.threading_layer()}"
-            )
+        serial_ms = serial[dtype]["numba"]
+        parallel_ms = parallel[dtype]["numba-parallel"]
         print(
-            f"{np.dtype(dtype).name:<10}serial {times['numba']:.1f} ms/epoch, "
-            f"parallel {times['numba-parallel']:.1f} ms/epoch "
-            f"({times['numba-parallel'] / times['numba']:.1f}x)"
+            f"{np.dtype(dtype).name:<10}serial {serial_ms:.1f} ms/epoch, "
+            f"parallel {parallel_ms:.1f} ms/epoch ({parallel_ms / serial_ms:.1f}x)"
         )
 
 
@@ -490,8 +518,8 @@ def main():
     dtypes = (np.float64, np.float32)
     compile_times(np.float64)
     for dtype in dtypes:
-        kernel_table(dtype, repeats=50 if quick else 300)
-        training_table(dtype, repeats=2 if quick else 5)
+        penalty_ms = kernel_table(dtype, repeats=50 if quick else 300)
+        training_table(dtype, 2 if quick else 5, penalty_ms)
     parallel_table(dtypes, repeats=1 if quick else 2)
 
 

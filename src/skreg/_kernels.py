@@ -24,18 +24,23 @@ rates, strengths) are cast to it once, before the loops, and every constant
 in a loop is of that dtype, so float32 stays float32 end to end. Where the
 reference is a sequence of IEEE operations (additions, products, divisions,
 square roots, comparisons), the kernels perform the same operations in the
-same order, so their results are bit for bit the reference's; the
-transcendental functions (``exp``, ``tanh``, ``log``) come from the C
-library instead of NumPy's own loops and agree to a few ulps, and sums
-(penalty and loss values) are accumulated in another order and agree to
-rounding.
+same order, so their results are bit for bit the reference's. The
+exponentials and logarithms come from the C library instead of NumPy's or
+SciPy's loops and agree to a few ulps; sums (the penalty and loss values)
+are accumulated in another order and agree to rounding. Fusing does not
+pay everywhere: compiled code calls ``tanh`` one value at a time, slower
+than NumPy's vectorised loop, so the tanh entry adds the bias with a
+compiled loop and leaves ``tanh`` to NumPy (see ``bench_kernels.py``).
 
 The kernels are compiled on first use, one specialisation per dtype (and
-array layout), and cached on disk (``cache=True``). They release the GIL
-and use no threads of their own: BLAS already uses the cores, and a second
-thread pool in the same loop fights it. Without ``fastmath`` LLVM keeps
-IEEE semantics (NaN and inf propagate, which is how the estimator detects
-divergence), and ``error_model='numpy'`` lets the divisions vectorise.
+array layout and writeability), and cached on disk (``cache=True``). They
+release the GIL and use no threads of their own: BLAS already uses the
+cores, and a second thread pool in the same loop fights it (numba's
+``parallel=True`` made the training step several times slower). Without
+``fastmath`` LLVM keeps IEEE semantics (NaN and inf propagate, which is how
+the estimator detects divergence); the one exception, the additions of the
+running sums (:func:`_reorderable_add`), may be reordered so that those
+loops vectorise. ``error_model='numpy'`` lets the divisions vectorise too.
 
 This module imports numba; nothing in skreg imports it at import time (see
 :mod:`skreg._engines`).
