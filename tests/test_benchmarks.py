@@ -32,3 +32,39 @@ def test_matmul_floor_times_an_epoch_of_products():
     X = np.random.RandomState(0).standard_normal((64, 6))
     floor = bench_fit.matmul_floor(X, [6, 5, 3], 16, np.float64, repeats=2)
     assert np.isfinite(floor) and floor > 0
+
+
+def test_kernel_benchmark_steps_agree_with_numpy():
+    pytest.importorskip("numba")
+    import bench_kernels
+
+    steps = {
+        engine: bench_kernels.TrainingStep(np.float64, engine)
+        for engine in ("numpy", "numba")
+    }
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        X = rng.standard_normal((bench_kernels.BATCH_SIZE, bench_kernels.N_FEATURES))
+        Y = np.eye(bench_kernels.N_CLASSES)[
+            rng.integers(bench_kernels.N_CLASSES, size=X.shape[0])
+        ]
+        weights = np.full(X.shape[0], 1 / X.shape[0])
+        for step in steps.values():
+            step(X, Y, weights)
+    numpy_params, numba_params = (step.network.params for step in steps.values())
+    np.testing.assert_allclose(numba_params, numpy_params, rtol=1e-9, atol=1e-12)
+
+
+def test_kernel_benchmark_chunks_tile_the_buffer():
+    pytest.importorskip("numba")
+    import bench_kernels
+
+    penalty, segments = bench_kernels.penalty_and_segments()
+    lo, hi, l1, l2 = bench_kernels.parallel_adam_pieces(penalty.size, segments, 8)
+    assert lo[0] == 0 and hi[-1] == penalty.size
+    np.testing.assert_array_equal(lo[1:], hi[:-1])
+    strengths = np.zeros((penalty.size, 2))
+    for segment in penalty.segments:
+        strengths[segment.start : segment.stop] = segment.l1, segment.l2
+    for start, stop, strength_1, strength_2 in zip(lo, hi, l1, l2, strict=True):
+        assert (strengths[start:stop] == (strength_1, strength_2)).all()

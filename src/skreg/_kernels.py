@@ -1,0 +1,794 @@
+r"""Compiled (numba) versions of the training step's element-wise passes.
+
+Each kernel here does in one pass over memory what the NumPy reference
+(:mod:`skreg._functions`, :mod:`skreg._penalties`, :mod:`skreg._optimizers`)
+does in several, with the same arguments in the same order, in place:
+
+* ``BIAS_ACTIVATIONS[name](Z, bias)``: :math:`Z \leftarrow f(Z + b)` after
+  a layer's matrix product (reference: ``Z += bias; ACTIVATIONS[name](Z)``).
+* ``DELTA_DERIVATIVES[name](A, delta)``: :math:`\Delta \leftarrow \Delta
+  \odot f'(Z)` from the stored activation :math:`A = f(Z)` (reference:
+  ``DERIVATIVES[name](A, delta)``, which overwrites ``A``; these leave it
+  unchanged).
+* ``LOSS_GRADIENTS[name](Z, Y, sample_weight)``: the fused output loss,
+  returning the loss and overwriting the logits with its gradient
+  (reference: ``LOSSES[name]``).
+* :func:`sgd_step` and :func:`adam_step`: the penalty gradient of every
+  segment, the optimizer's update and, for ``l1_method='proximal'``, the
+  soft thresholding, in one pass over the flat parameter buffer (reference:
+  ``NetworkPenalty.add_gradient``, ``optimizer.update``,
+  ``NetworkPenalty.prox_l1``).
+
+Arithmetic runs in the dtype of the array being updated: scalars (learning
+rates, strengths) are cast to it once, before the loops, and every constant
+in a loop is of that dtype, so float32 stays float32 end to end. Where the
+reference is a sequence of IEEE operations (additions, products, divisions,
+square roots, comparisons), the kernels perform the same operations in the
+same order, so their results are bit for bit the reference's. The
+exponentials and logarithms come from the C library instead of NumPy's or
+SciPy's loops and agree to a few ulps; sums (the penalty and loss values)
+are accumulated in another order and agree to rounding. Fusing does not
+pay everywhere: compiled code calls ``tanh`` one value at a time, slower
+than NumPy's vectorised loop, so the tanh entry adds the bias with a
+compiled loop and leaves ``tanh`` to NumPy (see ``bench_kernels.py``).
+
+The kernels are compiled on first use, one specialisation per dtype (and
+array layout and writeability), and cached on disk (``cache=True``). They
+release the GIL and use no threads of their own: BLAS already uses the
+cores, and a second thread pool in the same loop fights it (numba's
+``parallel=True`` made the training step several times slower). Without
+``fastmath`` LLVM keeps IEEE semantics (NaN and inf propagate, which is how
+the estimator detects divergence); the one exception, the additions of the
+running sums (:func:`_reorderable_add`), may be reordered so that those
+loops vectorise. ``error_model='numpy'`` lets the divisions vectorise too.
+
+This module imports numba; nothing in skreg imports it at import time (see
+:mod:`skreg._engines`).
+"""
+
+import numba
+import numpy as np
+
+_JIT_OPTIONS = dict(cache=True, error_model="numpy", fastmath=False, nogil=True)
+
+
+def _kernel(function):
+    """Compile ``function`` lazily, once per argument types, cached on disk."""
+    return numba.njit(**_JIT_OPTIONS)(function)
+
+
+# ---------------------------------------------------------------------------
+# Forward pass: bias and activation in one pass.
+
+
+@_kernel
+def bias_identity(Z, bias):
+    r""":math:`Z \leftarrow Z + b` (the output layer), in place.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, fan_out)
+        The product :math:`A_{l-1} W_l`; overwritten.
+    bias : ndarray of shape (fan_out,)
+    """
+    if bias.shape[0] != Z.shape[1]:
+        raise ValueError("bias must have one entry per column of Z")
+    dtype = Z.dtype.type
+    for i in range(Z.shape[0]):
+        for j in range(Z.shape[1]):
+            Z[i, j] = Z[i, j] + dtype(bias[j])
+
+
+@_kernel
+def bias_logistic(Z, bias):
+    r""":math:`Z \leftarrow 1 / (1 + e^{-(Z + b)})`, in place.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, fan_out)
+        Overwritten.
+    bias : ndarray of shape (fan_out,)
+    """
+    if bias.shape[0] != Z.shape[1]:
+        raise ValueError("bias must have one entry per column of Z")
+    dtype = Z.dtype.type
+    one = dtype(1)
+    for i in range(Z.shape[0]):
+        for j in range(Z.shape[1]):
+            z = Z[i, j] + dtype(bias[j])
+            Z[i, j] = one / (one + np.exp(-z))
+
+
+def bias_tanh(Z, bias):
+    r""":math:`Z \leftarrow \tanh(Z + b)`, in place, in two passes.
+
+    The compiled loop adds the bias; NumPy's ``tanh`` follows. Compiled code
+    gets ``tanh`` from the C library, one value at a time, which is several
+    times slower than NumPy's vectorised float32 ``tanh`` and no faster in
+    float64, so fusing the two passes would cost more than it saves.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, fan_out)
+        Overwritten.
+    bias : ndarray of shape (fan_out,)
+    """
+    bias_identity(Z, bias)
+    np.tanh(Z, out=Z)
+
+
+@_kernel
+def bias_relu(Z, bias):
+    r""":math:`Z \leftarrow \max(Z + b, 0)`, in place.
+
+    As ``np.maximum``: NaN stays NaN and :math:`-0` becomes :math:`+0`.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, fan_out)
+        Overwritten.
+    bias : ndarray of shape (fan_out,)
+    """
+    if bias.shape[0] != Z.shape[1]:
+        raise ValueError("bias must have one entry per column of Z")
+    dtype = Z.dtype.type
+    zero = dtype(0)
+    for i in range(Z.shape[0]):
+        for j in range(Z.shape[1]):
+            z = Z[i, j] + dtype(bias[j])
+            # False for NaN, which passes through.
+            Z[i, j] = zero if z <= zero else z
+
+
+BIAS_ACTIVATIONS = {
+    "identity": bias_identity,
+    "logistic": bias_logistic,
+    "tanh": bias_tanh,
+    "relu": bias_relu,
+}
+
+
+# ---------------------------------------------------------------------------
+# Backward pass: the activation's derivative fused into the delta.
+
+
+def identity_delta(A, delta):
+    """:math:`f'(z) = 1`; leaves ``delta`` unchanged (nothing to compile)."""
+
+
+@_kernel
+def logistic_delta(A, delta):
+    r""":math:`\Delta \leftarrow (\Delta \odot A) \odot (1 - A)`, in place.
+
+    Parameters
+    ----------
+    A : ndarray of shape (n_samples, fan_out)
+        The activation :math:`A = \sigma(Z)`; left unchanged.
+    delta : ndarray of shape (n_samples, fan_out)
+        Overwritten.
+    """
+    if A.shape != delta.shape:
+        raise ValueError("A and delta must have the same shape")
+    dtype = delta.dtype.type
+    one = dtype(1)
+    for i in range(delta.shape[0]):
+        for j in range(delta.shape[1]):
+            a = dtype(A[i, j])
+            delta[i, j] = (delta[i, j] * a) * (one - a)
+
+
+@_kernel
+def tanh_delta(A, delta):
+    r""":math:`\Delta \leftarrow \Delta \odot (1 - A^2)`, in place.
+
+    Parameters
+    ----------
+    A : ndarray of shape (n_samples, fan_out)
+        The activation :math:`A = \tanh Z`; left unchanged.
+    delta : ndarray of shape (n_samples, fan_out)
+        Overwritten.
+    """
+    if A.shape != delta.shape:
+        raise ValueError("A and delta must have the same shape")
+    dtype = delta.dtype.type
+    one = dtype(1)
+    for i in range(delta.shape[0]):
+        for j in range(delta.shape[1]):
+            a = dtype(A[i, j])
+            delta[i, j] = delta[i, j] * (one - a * a)
+
+
+@_kernel
+def relu_delta(A, delta):
+    r""":math:`\Delta \leftarrow \Delta \odot [A > 0]`, in place.
+
+    A product by 1 or 0, not a selection, as in the reference: a NaN or an
+    infinite delta stays non-finite where the unit is off.
+
+    Parameters
+    ----------
+    A : ndarray of shape (n_samples, fan_out)
+        The activation :math:`A = \max(Z, 0)`; left unchanged.
+    delta : ndarray of shape (n_samples, fan_out)
+        Overwritten.
+    """
+    if A.shape != delta.shape:
+        raise ValueError("A and delta must have the same shape")
+    dtype = delta.dtype.type
+    zero, one = dtype(0), dtype(1)
+    for i in range(delta.shape[0]):
+        for j in range(delta.shape[1]):
+            delta[i, j] = delta[i, j] * (one if A[i, j] > zero else zero)
+
+
+DELTA_DERIVATIVES = {
+    "identity": identity_delta,
+    "logistic": logistic_delta,
+    "tanh": tanh_delta,
+    "relu": relu_delta,
+}
+
+
+# ---------------------------------------------------------------------------
+# Penalty and optimizer step over the flat parameter buffer.
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"}, nogil=True)
+def _reorderable_add(total, term):
+    """``total + term``, an addition the compiler may reassociate.
+
+    LLVM vectorises a sum over a loop only if it may reorder the additions.
+    Fast-math flags are per instruction, so this one addition, inlined into a
+    loop compiled without fastmath, lets that loop's running sums be split
+    into vector lanes while every other operation keeps its IEEE order.
+    """
+    return total + term
+
+
+def segment_arrays(segments):
+    """The penalty segments as the arrays the step kernels take.
+
+    Parameters
+    ----------
+    segments : sequence of PenaltySegment
+        Sorted and disjoint, as ``NetworkPenalty.segments``.
+
+    Returns
+    -------
+    starts, stops : ndarray of shape (n_segments,), int64
+    l1, l2 : ndarray of shape (n_segments,), float64
+    """
+    starts = np.array([segment.start for segment in segments], dtype=np.int64)
+    stops = np.array([segment.stop for segment in segments], dtype=np.int64)
+    l1 = np.array([segment.l1 for segment in segments], dtype=np.float64)
+    l2 = np.array([segment.l2 for segment in segments], dtype=np.float64)
+    return starts, stops, l1, l2
+
+
+@_kernel
+def _check_step_arguments(size, state_sizes, starts, stops, l1, l2):
+    """Raise ValueError unless the buffers and segments fit together."""
+    for state_size in state_sizes:
+        if state_size != size:
+            raise ValueError("gradient and optimizer state must match params' size")
+    n_segments = starts.shape[0]
+    if stops.shape[0] != n_segments or l1.shape[0] != n_segments:
+        raise ValueError("starts, stops, l1 and l2 must have the same length")
+    if l2.shape[0] != n_segments:
+        raise ValueError("starts, stops, l1 and l2 must have the same length")
+    position = 0
+    for s in range(n_segments):
+        if starts[s] < position or stops[s] < starts[s] or stops[s] > size:
+            raise ValueError(
+                "penalty segments must be sorted, disjoint and inside params"
+            )
+        position = stops[s]
+
+
+@_kernel
+def _sgd_slice(
+    params,
+    gradient,
+    velocity,
+    learning_rate,
+    momentum,
+    nesterov,
+    l1,
+    two_l2,
+    add_l1,
+    add_l2,
+    threshold,
+    soft_threshold,
+):
+    """One sgd step on a slice of the buffers, with its penalty terms.
+
+    The strengths and thresholds are already of params' dtype. Returns the
+    slice's :math:`\\sum |\\theta|` and :math:`\\sum \\theta^2` before the
+    step, in params' dtype.
+    """
+    dtype = params.dtype.type
+    zero = dtype(0)
+    abs_sum = zero
+    square_sum = zero
+    # Slices passed in, indices from 0: LLVM sees that no index is negative
+    # (numba's negative-index wraparound would keep the loop scalar).
+    for j in range(params.shape[0]):
+        w = params[j]
+        g = dtype(gradient[j])
+        abs_sum = _reorderable_add(abs_sum, abs(w))
+        square_sum = _reorderable_add(square_sum, w * w)
+        if add_l1:
+            # sign_+: +1 at zero, -0.0 included (-0.0 >= 0).
+            g = g + (l1 if w >= zero else -l1)
+        if add_l2:
+            g = g + w * two_l2
+        scaled = g * learning_rate
+        v = velocity[j] * momentum - scaled
+        velocity[j] = v
+        # Nesterov's step, in the reference's order: (theta - eta g) + mu v.
+        w = (w - scaled) + v * momentum if nesterov else w + v
+        if soft_threshold:
+            shrunk = abs(w) - threshold
+            # np.maximum(shrunk, 0): False for NaN, which passes through.
+            if shrunk < zero:
+                shrunk = zero
+            # + 0 turns the -0.0 that copysign may give into +0.0.
+            w = np.copysign(shrunk, w) + zero
+        params[j] = w
+    return abs_sum, square_sum
+
+
+@_kernel
+def sgd_step(
+    params,
+    gradient,
+    velocity,
+    learning_rate,
+    momentum,
+    nesterov,
+    starts,
+    stops,
+    l1,
+    l2,
+    proximal,
+    prox_step,
+):
+    r"""Penalty gradient, sgd step with momentum and proximal step, fused.
+
+    For each coordinate :math:`\theta` with data gradient :math:`g`, in a
+    segment with strengths :math:`\lambda_1, \lambda_2` (both zero outside
+    the segments):
+
+    .. math::
+
+        g &\leftarrow g + \lambda_1 \operatorname{sign}_+(\theta)
+              + 2 \lambda_2 \theta
+              \quad (\text{no } \lambda_1 \text{ term when proximal}),
+
+        v &\leftarrow \mu v - \eta g, \qquad
+        \theta \leftarrow \theta + v \quad\text{or (Nesterov)}\quad
+        \theta \leftarrow \theta - \eta g + \mu v,
+
+        \theta &\leftarrow \operatorname{sign}(\theta)
+              \max(|\theta| - \tau \lambda_1, 0)
+              \quad (\text{proximal, where } \lambda_1 > 0),
+
+    with :math:`\tau` = ``prox_step``. This is
+    ``NetworkPenalty.add_gradient``, ``SGDOptimizer.update`` and
+    ``NetworkPenalty.prox_l1`` in one pass, operation for operation.
+
+    Parameters
+    ----------
+    params : ndarray of shape (n_parameters,)
+        The flat parameter buffer; updated in place.
+    gradient : ndarray of shape (n_parameters,)
+        The data loss's gradient; read only (the penalty terms are added on
+        the fly, not stored).
+    velocity : ndarray of shape (n_parameters,)
+        Updated in place.
+    learning_rate : float
+        :math:`\eta`, the optimizer's current learning rate.
+    momentum : float
+        :math:`\mu`.
+    nesterov : bool
+    starts, stops : ndarray of shape (n_segments,), int64
+        The penalized slices ``params[start:stop]``, sorted and disjoint
+        (``NetworkPenalty.segments``).
+    l1, l2 : ndarray of shape (n_segments,), float64
+        The strengths of each slice.
+    proximal : bool
+        Leave the L1 terms out of the gradient and soft-threshold instead.
+    prox_step : float
+        :math:`\tau`, ``SGDOptimizer.step_size()``; unused unless
+        ``proximal``.
+
+    Returns
+    -------
+    penalty : float
+        :math:`\Omega(\theta)` at the parameters before the step, L1 terms
+        included.
+    """
+    size = params.shape[0]
+    _check_step_arguments(
+        size, (gradient.shape[0], velocity.shape[0]), starts, stops, l1, l2
+    )
+    dtype = params.dtype.type
+    lr, mu = dtype(learning_rate), dtype(momentum)
+    zero = dtype(0)
+    n_segments = starts.shape[0]
+    penalty = 0.0
+    position = 0
+    for s in range(n_segments + 1):
+        # The unpenalized coordinates before segment s (after the last one).
+        lo, hi = position, starts[s] if s < n_segments else size
+        _sgd_slice(
+            params[lo:hi], gradient[lo:hi], velocity[lo:hi], lr, mu, nesterov,
+            zero, zero, False, False, zero, False,
+        )  # fmt: skip
+        if s == n_segments:
+            break
+        lo, hi = starts[s], stops[s]
+        has_l1, has_l2 = l1[s] != 0, l2[s] != 0
+        abs_sum, square_sum = _sgd_slice(
+            params[lo:hi], gradient[lo:hi], velocity[lo:hi], lr, mu, nesterov,
+            dtype(l1[s]), dtype(2.0 * l2[s]), has_l1 and not proximal, has_l2,
+            # As the reference: tau * lambda_1 in float64, then the dtype.
+            dtype(prox_step * l1[s]), has_l1 and proximal,
+        )  # fmt: skip
+        if has_l1:
+            penalty += l1[s] * float(abs_sum)
+        if has_l2:
+            penalty += l2[s] * float(square_sum)
+        position = hi
+    return penalty
+
+
+@_kernel
+def _adam_slice(
+    params,
+    gradient,
+    first_moment,
+    second_moment,
+    learning_rate,
+    beta_1,
+    one_minus_beta_1,
+    beta_2,
+    one_minus_beta_2,
+    epsilon,
+    l1,
+    two_l2,
+    add_l1,
+    add_l2,
+    soft_threshold,
+):
+    """One adam step on a slice of the buffers, with its penalty terms.
+
+    The constants are already of params' dtype. Returns the slice's
+    :math:`\\sum |\\theta|` and :math:`\\sum \\theta^2` before the step, in
+    params' dtype.
+    """
+    dtype = params.dtype.type
+    zero = dtype(0)
+    abs_sum = zero
+    square_sum = zero
+    # Slices passed in, indices from 0: LLVM sees that no index is negative
+    # (numba's negative-index wraparound would keep the loop scalar).
+    for j in range(params.shape[0]):
+        w = params[j]
+        g = dtype(gradient[j])
+        abs_sum = _reorderable_add(abs_sum, abs(w))
+        square_sum = _reorderable_add(square_sum, w * w)
+        if add_l1:
+            # sign_+: +1 at zero, -0.0 included (-0.0 >= 0).
+            g = g + (l1 if w >= zero else -l1)
+        if add_l2:
+            g = g + w * two_l2
+        m = first_moment[j] * beta_1 + g * one_minus_beta_1
+        v = second_moment[j] * beta_2 + (g * g) * one_minus_beta_2
+        first_moment[j] = m
+        second_moment[j] = v
+        denominator = np.sqrt(v) + epsilon
+        w = w - (m / denominator) * learning_rate
+        if soft_threshold:
+            # The threshold is the step size eta_t / (sqrt(v) + eps) of the
+            # update just taken, times lambda_1.
+            shrunk = abs(w) - (learning_rate / denominator) * l1
+            # np.maximum(shrunk, 0): False for NaN, which passes through.
+            if shrunk < zero:
+                shrunk = zero
+            # + 0 turns the -0.0 that copysign may give into +0.0.
+            w = np.copysign(shrunk, w) + zero
+        params[j] = w
+    return abs_sum, square_sum
+
+
+@_kernel
+def adam_step(
+    params,
+    gradient,
+    first_moment,
+    second_moment,
+    learning_rate,
+    beta_1,
+    beta_2,
+    epsilon,
+    starts,
+    stops,
+    l1,
+    l2,
+    proximal,
+):
+    r"""Penalty gradient, adam step and proximal step, fused.
+
+    For each coordinate :math:`\theta` with data gradient :math:`g`, in a
+    segment with strengths :math:`\lambda_1, \lambda_2` (both zero outside
+    the segments):
+
+    .. math::
+
+        g &\leftarrow g + \lambda_1 \operatorname{sign}_+(\theta)
+              + 2 \lambda_2 \theta
+              \quad (\text{no } \lambda_1 \text{ term when proximal}),
+
+        m &\leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
+        v \leftarrow \beta_2 v + (1 - \beta_2) g^2,
+
+        \theta &\leftarrow \theta - \eta_t \frac{m}{\sqrt{v} + \epsilon},
+
+        \theta &\leftarrow \operatorname{sign}(\theta)
+              \max\Big(|\theta| - \frac{\eta_t}{\sqrt{v} + \epsilon}
+              \lambda_1, 0\Big)
+              \quad (\text{proximal, where } \lambda_1 > 0).
+
+    This is ``NetworkPenalty.add_gradient``, ``AdamOptimizer.update`` and
+    ``NetworkPenalty.prox_l1`` with ``AdamOptimizer.step_size()`` in one
+    pass, operation for operation.
+
+    Parameters
+    ----------
+    params : ndarray of shape (n_parameters,)
+        The flat parameter buffer; updated in place.
+    gradient : ndarray of shape (n_parameters,)
+        The data loss's gradient; read only (the penalty terms are added on
+        the fly, not stored).
+    first_moment, second_moment : ndarray of shape (n_parameters,)
+        :math:`m` and :math:`v`; updated in place.
+    learning_rate : float
+        :math:`\eta_t = \eta_0 \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)`, the
+        bias-corrected learning rate of this step (the caller increments
+        :math:`t`).
+    beta_1, beta_2, epsilon : float
+    starts, stops : ndarray of shape (n_segments,), int64
+        The penalized slices ``params[start:stop]``, sorted and disjoint
+        (``NetworkPenalty.segments``).
+    l1, l2 : ndarray of shape (n_segments,), float64
+        The strengths of each slice.
+    proximal : bool
+        Leave the L1 terms out of the gradient and soft-threshold instead.
+
+    Returns
+    -------
+    penalty : float
+        :math:`\Omega(\theta)` at the parameters before the step, L1 terms
+        included.
+    """
+    size = params.shape[0]
+    _check_step_arguments(
+        size,
+        (gradient.shape[0], first_moment.shape[0], second_moment.shape[0]),
+        starts,
+        stops,
+        l1,
+        l2,
+    )
+    dtype = params.dtype.type
+    lr, eps = dtype(learning_rate), dtype(epsilon)
+    # As the reference: 1 - beta in float64, then the dtype.
+    b1, c1 = dtype(beta_1), dtype(1.0 - beta_1)
+    b2, c2 = dtype(beta_2), dtype(1.0 - beta_2)
+    zero = dtype(0)
+    n_segments = starts.shape[0]
+    penalty = 0.0
+    position = 0
+    for s in range(n_segments + 1):
+        # The unpenalized coordinates before segment s (after the last one).
+        lo, hi = position, starts[s] if s < n_segments else size
+        _adam_slice(
+            params[lo:hi], gradient[lo:hi], first_moment[lo:hi],
+            second_moment[lo:hi], lr, b1, c1, b2, c2, eps,
+            zero, zero, False, False, False,
+        )  # fmt: skip
+        if s == n_segments:
+            break
+        lo, hi = starts[s], stops[s]
+        has_l1, has_l2 = l1[s] != 0, l2[s] != 0
+        abs_sum, square_sum = _adam_slice(
+            params[lo:hi], gradient[lo:hi], first_moment[lo:hi],
+            second_moment[lo:hi], lr, b1, c1, b2, c2, eps,
+            dtype(l1[s]), dtype(2.0 * l2[s]),
+            has_l1 and not proximal, has_l2, has_l1 and proximal,
+        )  # fmt: skip
+        if has_l1:
+            penalty += l1[s] * float(abs_sum)
+        if has_l2:
+            penalty += l2[s] * float(square_sum)
+        position = hi
+    return penalty
+
+
+# ---------------------------------------------------------------------------
+# Output layer: the loss and its gradient with respect to the logits.
+
+
+@_kernel
+def _flush_subnormal(x, tiny):
+    """``x``, or +0 if its magnitude is below ``tiny`` (NaN passes).
+
+    See :func:`skreg._functions.flush_subnormal`.
+    """
+    if abs(x) < tiny:
+        # +0.0 in x's dtype (x is finite here).
+        return x - x
+    return x
+
+
+@_kernel
+def squared_error_gradient(Z, Y, sample_weight):
+    r"""Half the squared error averaged over outputs; ``Z`` becomes its gradient.
+
+    .. math::
+
+        \text{loss} = \sum_i w_i \frac{1}{2K} \sum_k (z_{ik} - y_{ik})^2,
+        \qquad
+        \frac{\partial\,\text{loss}}{\partial z_{ik}}
+        = \frac{w_i (z_{ik} - y_{ik})}{K}.
+
+    Reference: :func:`skreg._functions.squared_error`.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_outputs)
+        Output pre-activations; overwritten with the loss gradient.
+    Y : ndarray of shape (n_samples, n_outputs)
+    sample_weight : ndarray of shape (n_samples,)
+        Normalized sample weights :math:`w_i`, summing to one.
+
+    Returns
+    -------
+    loss : float
+    """
+    if Y.shape != Z.shape or sample_weight.shape[0] != Z.shape[0]:
+        raise ValueError("Z, Y and sample_weight must have matching shapes")
+    dtype = Z.dtype.type
+    n_outputs = dtype(Z.shape[1])
+    tiny = dtype(np.finfo(Z.dtype).tiny)
+    loss = dtype(0)
+    for i in range(Z.shape[0]):
+        weight = dtype(sample_weight[i])
+        for k in range(Z.shape[1]):
+            residual = Z[i, k] - dtype(Y[i, k])
+            loss = _reorderable_add(loss, (residual * residual) * weight)
+            Z[i, k] = _flush_subnormal((residual * weight) / n_outputs, tiny)
+    return float(loss / (dtype(2) * n_outputs))
+
+
+@_kernel
+def log_loss_gradient(Z, Y, sample_weight):
+    r"""Multiclass log-loss of a softmax output; ``Z`` becomes its gradient.
+
+    Row by row, in one pass over the logits (the reference makes about ten):
+
+    .. math::
+
+        \text{loss} = \sum_i w_i \Big(\log \sum_k e^{z_{ik} - c_i}
+                      - \sum_k y_{ik} (z_{ik} - c_i)\Big),
+        \qquad
+        \frac{\partial\,\text{loss}}{\partial z_{ik}}
+        = w_i (p_{ik} - y_{ik}),
+
+    with :math:`c_i = \max_k z_{ik}` (so that no exponential overflows) and
+    :math:`p_i = \operatorname{softmax}(z_i)`, for one-hot rows
+    :math:`y_i`. Reference: :func:`skreg._functions.log_loss`.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_classes)
+        Logits; overwritten with the loss gradient.
+    Y : ndarray of shape (n_samples, n_classes)
+        One-hot targets.
+    sample_weight : ndarray of shape (n_samples,)
+        Normalized sample weights :math:`w_i`, summing to one.
+
+    Returns
+    -------
+    loss : float
+    """
+    if Y.shape != Z.shape or sample_weight.shape[0] != Z.shape[0]:
+        raise ValueError("Z, Y and sample_weight must have matching shapes")
+    dtype = Z.dtype.type
+    tiny = dtype(np.finfo(Z.dtype).tiny)
+    loss = dtype(0)
+    for i in range(Z.shape[0]):
+        # A NaN logit is skipped here, and makes the whole row NaN below.
+        row_max = Z[i, 0]
+        for k in range(1, Z.shape[1]):
+            if Z[i, k] > row_max:
+                row_max = Z[i, k]
+        target_logit = dtype(0)
+        normalizer = dtype(0)
+        for k in range(Z.shape[1]):
+            shifted = Z[i, k] - row_max
+            target_logit += dtype(Y[i, k]) * shifted
+            exponential = np.exp(shifted)
+            normalizer += exponential
+            Z[i, k] = exponential
+        weight = dtype(sample_weight[i])
+        loss += weight * (np.log(normalizer) - target_logit)
+        for k in range(Z.shape[1]):
+            probability = Z[i, k] / normalizer
+            Z[i, k] = _flush_subnormal((probability - dtype(Y[i, k])) * weight, tiny)
+    return float(loss)
+
+
+@_kernel
+def _log_one_plus_exp(z, log_two):
+    r""":math:`\log(1 + e^z)` without overflow, as ``np.logaddexp(0, z)``."""
+    if z == 0:
+        return z + log_two
+    if z < 0:
+        return np.log1p(np.exp(z))
+    if z > 0:
+        return z + np.log1p(np.exp(-z))
+    # NaN
+    return z
+
+
+@_kernel
+def binary_log_loss_gradient(Z, Y, sample_weight):
+    r"""Log-loss of independent logistic outputs; ``Z`` becomes its gradient.
+
+    .. math::
+
+        \text{loss} = \sum_i w_i \sum_k \big(\log(1 + e^{z_{ik}})
+                       - y_{ik} z_{ik}\big),
+        \qquad
+        \frac{\partial\,\text{loss}}{\partial z_{ik}}
+        = w_i (\sigma(z_{ik}) - y_{ik}).
+
+    Reference: :func:`skreg._functions.binary_log_loss`.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_outputs)
+        Logits; overwritten with the loss gradient.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets in {0, 1}.
+    sample_weight : ndarray of shape (n_samples,)
+        Normalized sample weights :math:`w_i`, summing to one.
+
+    Returns
+    -------
+    loss : float
+    """
+    if Y.shape != Z.shape or sample_weight.shape[0] != Z.shape[0]:
+        raise ValueError("Z, Y and sample_weight must have matching shapes")
+    dtype = Z.dtype.type
+    one = dtype(1)
+    log_two = dtype(np.log(2.0))
+    tiny = dtype(np.finfo(Z.dtype).tiny)
+    loss = dtype(0)
+    for i in range(Z.shape[0]):
+        weight = dtype(sample_weight[i])
+        for k in range(Z.shape[1]):
+            z, y = Z[i, k], dtype(Y[i, k])
+            loss += weight * (_log_one_plus_exp(z, log_two) - y * z)
+            probability = one / (one + np.exp(-z))
+            Z[i, k] = _flush_subnormal((probability - y) * weight, tiny)
+    return float(loss)
+
+
+LOSS_GRADIENTS = {
+    "squared_error": squared_error_gradient,
+    "log_loss": log_loss_gradient,
+    "binary_log_loss": binary_log_loss_gradient,
+}

@@ -1,0 +1,426 @@
+"""The compiled kernels against skreg's own NumPy reference, run on copies.
+
+Where a kernel performs the reference's IEEE operations in the reference's
+order (additions, products, divisions, square roots, comparisons), its
+results must be the same bits; where it computes a transcendental function
+(``exp``, ``log``) with the C library instead of NumPy, or sums in another
+order (penalty and loss values), they must agree to a few ulps of the dtype.
+"""
+
+import re
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+numba = pytest.importorskip("numba")
+
+from skreg import _kernels  # noqa: E402
+from skreg._functions import ACTIVATIONS, DERIVATIVES, LOSSES  # noqa: E402
+from skreg._network import parameter_slices  # noqa: E402
+from skreg._optimizers import AdamOptimizer, SGDOptimizer  # noqa: E402
+from skreg._penalties import NetworkPenalty, PenaltySegment  # noqa: E402
+
+DTYPES = [np.float64, np.float32]
+#: Agreement to rounding, for the results that are not the same bits.
+RTOL = {np.float64: 1e-12, np.float32: 1e-5}
+HIDDEN = ["identity", "logistic", "tanh", "relu"]
+N_STEPS = 4
+
+OPTIMIZERS = {
+    "sgd": lambda n, dtype: SGDOptimizer(n, dtype, 0.05, momentum=0.0, nesterov=False),
+    "sgd-momentum": lambda n, dtype: SGDOptimizer(
+        n, dtype, 0.05, momentum=0.9, nesterov=False
+    ),
+    "sgd-nesterov": lambda n, dtype: SGDOptimizer(
+        n, dtype, 0.05, momentum=0.9, nesterov=True
+    ),
+    "adam": lambda n, dtype: AdamOptimizer(n, dtype, 0.01),
+}
+
+
+def assert_same_bits(actual, expected):
+    """Equal to the last bit, signed zeros included."""
+    assert actual.dtype == expected.dtype
+    unsigned = np.dtype(f"u{actual.dtype.itemsize}")
+    assert_array_equal(actual.view(unsigned), expected.view(unsigned))
+
+
+def logits(dtype, n_columns, seed=0):
+    """Values around zero, both zeros, and saturating magnitudes."""
+    rng = np.random.default_rng(seed)
+    Z = rng.normal(scale=2.0, size=(7, n_columns))
+    Z.flat[:4] = 0.0, -0.0, 40.0, -40.0
+    return Z.astype(dtype)
+
+
+# ---------------------------------------------------------------------------
+# The tables
+
+
+def test_tables_have_the_references_names():
+    assert set(_kernels.BIAS_ACTIVATIONS) == set(DERIVATIVES)
+    assert set(_kernels.DELTA_DERIVATIVES) == set(DERIVATIVES)
+    assert set(_kernels.LOSS_GRADIENTS) == set(LOSSES)
+
+
+def compiled_functions():
+    return {
+        name: value
+        for name, value in vars(_kernels).items()
+        if isinstance(value, numba.core.registry.CPUDispatcher)
+    }
+
+
+def test_every_kernel_is_cached_ieee_and_serial():
+    functions = compiled_functions()
+    assert "adam_step" in functions and "_reorderable_add" in functions
+    for name, function in functions.items():
+        options = function.targetoptions
+        assert type(function._cache).__name__ == "FunctionCache", name
+        assert options["error_model"] == "numpy", name
+        assert not options.get("parallel"), name
+        # Only the one addition meant for sums may be reassociated; no
+        # function may assume away NaN or inf.
+        expected = {"reassoc"} if name == "_reorderable_add" else False
+        assert options["fastmath"] == expected, name
+
+
+# ---------------------------------------------------------------------------
+# Forward: bias + activation
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", HIDDEN)
+def test_bias_activation_matches_reference(name, dtype):
+    Z = logits(dtype, 5)
+    Z[2, :3] = np.nan, np.inf, -np.inf
+    bias = np.random.default_rng(1).normal(size=5).astype(dtype)
+    bias[0] = 0.0
+    expected = Z.copy()
+    expected += bias
+    ACTIVATIONS[name](expected)
+
+    assert _kernels.BIAS_ACTIVATIONS[name](Z, bias) is None
+    assert Z.dtype == dtype
+    if name == "logistic":
+        # exp from the C library, not scipy's.
+        assert_allclose(Z, expected, rtol=RTOL[dtype], atol=0)
+        assert_array_equal(np.isnan(Z), np.isnan(expected))
+    else:
+        assert_same_bits(Z, expected)
+
+
+def test_bias_activation_of_a_row_slice():
+    # Training uses the first rows of its buffers for a short last batch.
+    buffer = logits(np.float64, 4)
+    bias = np.arange(4.0)
+    expected = buffer[:3] + bias
+    _kernels.BIAS_ACTIVATIONS["relu"](buffer[:3], bias)
+    assert_same_bits(buffer[:3], np.maximum(expected, 0))
+    assert_same_bits(buffer[3:], logits(np.float64, 4)[3:])
+
+
+# ---------------------------------------------------------------------------
+# Backward: the activation's derivative fused into the delta
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", HIDDEN)
+def test_delta_derivative_matches_reference(name, dtype):
+    A = logits(dtype, 5)
+    ACTIVATIONS[name](A)
+    delta = np.random.default_rng(2).normal(size=A.shape).astype(dtype)
+    delta[3, :3] = np.nan, np.inf, -np.inf
+    A_before = A.copy()
+    expected = delta.copy()
+    DERIVATIVES[name](A.copy(), expected)
+
+    assert _kernels.DELTA_DERIVATIVES[name](A, delta) is None
+    assert_same_bits(delta, expected)
+    assert_same_bits(A, A_before)
+
+
+# ---------------------------------------------------------------------------
+# Output layer: loss and gradient
+
+
+def targets(name, dtype, n_rows, n_columns, seed=3):
+    rng = np.random.default_rng(seed)
+    if name == "log_loss":
+        return np.eye(n_columns, dtype=dtype)[rng.integers(n_columns, size=n_rows)]
+    if name == "binary_log_loss":
+        return rng.integers(2, size=(n_rows, n_columns)).astype(dtype)
+    return rng.normal(size=(n_rows, n_columns)).astype(dtype)
+
+
+def sample_weights(dtype, n_rows, seed=4):
+    weights = np.random.default_rng(seed).uniform(0.5, 2.0, size=n_rows)
+    weights[-1] = 0.0
+    return (weights / weights.sum()).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "name, n_columns",
+    [("log_loss", 4), ("binary_log_loss", 1), ("binary_log_loss", 3)]
+    + [("squared_error", 2)],
+)
+def test_loss_gradient_matches_reference(name, n_columns, dtype):
+    Z = logits(dtype, n_columns)
+    if name == "log_loss":
+        # A probability below the smallest normal number: flushed to zero.
+        Z[3] = 0.0
+        Z[3, 0] = 720.0 if dtype == np.float64 else 95.0
+    Y = targets(name, dtype, *Z.shape)
+    weights = sample_weights(dtype, Z.shape[0])
+    expected = Z.copy()
+    expected_loss = LOSSES[name](expected, Y, weights)
+
+    loss = _kernels.LOSS_GRADIENTS[name](Z, Y, weights)
+    assert isinstance(loss, float)
+    assert loss == pytest.approx(expected_loss, rel=RTOL[dtype])
+    # The gradient is w_i (p - y): where p is close to y the difference
+    # cancels, so its error is a few ulps of w_i, not of itself.
+    ulp = np.finfo(dtype).eps * weights.max()
+    assert_allclose(Z, expected, rtol=RTOL[dtype], atol=8 * ulp)
+    assert_array_equal(Z == 0, expected == 0)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_loss_gradient_propagates_nan(name):
+    Z = logits(np.float64, 3)
+    Z[2, 1] = np.nan
+    Y = targets(name, np.float64, *Z.shape)
+    loss = _kernels.LOSS_GRADIENTS[name](Z, Y, sample_weights(np.float64, 7))
+    assert np.isnan(loss)
+    assert np.isnan(Z[2, 1])
+    assert np.isfinite(np.delete(Z, 2, axis=0)).all()
+
+
+# ---------------------------------------------------------------------------
+# Penalty + optimizer step over the flat buffer
+
+#: [n_features, hidden, n_outputs], and for each layer the strengths
+#: (l1_weight, l2_weight, l1_bias, l2_bias): some zero, one layer's biases
+#: left out of every segment.
+LAYER_SIZES = [6, 5, 3]
+STRENGTHS = [(0.02, 0.01, 0.0, 0.0), (0.0, 0.03, 0.05, 0.0)]
+
+
+def network_penalty():
+    coef_slices, intercept_slices = parameter_slices(LAYER_SIZES)
+    segments = []
+    for (l1_w, l2_w, l1_b, l2_b), coefs, intercepts in zip(
+        STRENGTHS, coef_slices, intercept_slices, strict=True
+    ):
+        segments.append(PenaltySegment(coefs.start, coefs.stop, l1_w, l2_w))
+        segments.append(PenaltySegment(intercepts.start, intercepts.stop, l1_b, l2_b))
+    return NetworkPenalty(segments, intercept_slices[-1].stop)
+
+
+def initial_params(size, dtype):
+    params = np.random.default_rng(5).normal(scale=0.1, size=size)
+    # Zeros of both signs, inside L1 segments (0-1: first weights; the last
+    # ones: the output biases) and outside (the hidden biases).
+    zeros_at = [0, 1, 46, 47, size - 2, size - 1]
+    params[zeros_at] = [0.0, -0.0, 0.0, -0.0, 0.0, -0.0]
+    return params.astype(dtype), zeros_at
+
+
+def gradients(size, dtype):
+    rng = np.random.default_rng(6)
+    for step in range(N_STEPS):
+        gradient = rng.normal(scale=0.05, size=size).astype(dtype)
+        if step == 0:
+            # At the zeros, the step's direction is the penalty's alone.
+            gradient[initial_params(size, dtype)[1]] = 0.0
+        yield gradient
+
+
+def reference_step(optimizer, penalty, params, gradient, proximal):
+    """The NumPy training loop's step (skreg._base), on its own buffers."""
+    gradient = gradient.copy()
+    scratch = np.empty_like(params)
+    value = penalty.add_gradient(params, gradient, scratch, include_l1=not proximal)
+    if proximal:
+        value = penalty.value(params, scratch)
+    optimizer.update(params, gradient)
+    if proximal:
+        step = optimizer.step_size(out=np.empty_like(params))
+        penalty.prox_l1(params, step, scratch)
+    return value
+
+
+def kernel_step(reference, state, params, gradient, segments, proximal):
+    """The kernel's step, with the learning rate the reference just used."""
+    if isinstance(reference, AdamOptimizer):
+        return _kernels.adam_step(
+            params, gradient, *state, reference.learning_rate,
+            reference.beta_1, reference.beta_2, reference.epsilon,
+            *segments, proximal,
+        )  # fmt: skip
+    return _kernels.sgd_step(
+        params, gradient, *state, reference.learning_rate, reference.momentum,
+        reference.nesterov, *segments, proximal, reference.step_size(),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("proximal", [False, True], ids=["subgradient", "proximal"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_step_matches_reference_over_several_steps(optimizer, dtype, proximal):
+    penalty = network_penalty()
+    size = penalty.size
+    reference = OPTIMIZERS[optimizer](size, dtype)
+    state = [array.copy() for array in reference.state_arrays()]
+    segments = _kernels.segment_arrays(penalty.segments)
+    expected, _ = initial_params(size, dtype)
+    params = expected.copy()
+    for gradient in gradients(size, dtype):
+        gradient_before = gradient.copy()
+        expected_value = reference_step(
+            reference, penalty, expected, gradient, proximal
+        )
+        value = kernel_step(reference, state, params, gradient, segments, proximal)
+
+        assert isinstance(value, float)
+        assert value == pytest.approx(expected_value, rel=RTOL[dtype])
+        assert_same_bits(params, expected)
+        for actual_state, expected_state in zip(
+            state, reference.state_arrays(), strict=True
+        ):
+            assert_same_bits(actual_state, expected_state)
+        # The gradient buffer is read, not written.
+        assert_same_bits(gradient, gradient_before)
+    if proximal:
+        # The soft thresholding did leave exact zeros.
+        assert np.count_nonzero(params == 0) > 0
+
+
+@pytest.mark.parametrize("proximal", [False, True], ids=["subgradient", "proximal"])
+def test_step_l1_direction_at_zero_is_that_of_plus_zero(proximal):
+    # One plain gradient step with lambda_1 = 1 and a zero data gradient:
+    # theta moves by -sign_+(theta), -1 at +0.0 and -0.0 alike; soft
+    # thresholding keeps both zeros at +0.0 instead.
+    params = np.array([0.0, -0.0, 3.0, -3.0])
+    segments = _kernels.segment_arrays([PenaltySegment(0, 4, 1.0, 0.0)])
+    value = _kernels.sgd_step(
+        params, np.zeros(4), np.zeros(4), 1.0, 0.0, False, *segments, proximal, 1.0
+    )  # fmt: skip
+    assert value == 6.0
+    expected = [0.0, 0.0, 2.0, -2.0] if proximal else [-1.0, -1.0, 2.0, -2.0]
+    assert_same_bits(params, np.array(expected))
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+@pytest.mark.parametrize("proximal", [False, True], ids=["subgradient", "proximal"])
+@pytest.mark.parametrize("optimizer", ["sgd-nesterov", "adam"])
+def test_step_propagates_nan_and_inf(optimizer, proximal):
+    penalty = network_penalty()
+    reference = OPTIMIZERS[optimizer](penalty.size, np.float64)
+    state = [array.copy() for array in reference.state_arrays()]
+    segments = _kernels.segment_arrays(penalty.segments)
+    params, _ = initial_params(penalty.size, np.float64)
+    gradient = np.zeros(penalty.size)
+    # A NaN gradient inside an L1 segment, an infinite one outside any.
+    gradient[[3, 46]] = np.nan, np.inf
+    reference.update(params.copy(), gradient)  # sets adam's learning rate
+    value = kernel_step(reference, state, params, gradient, segments, proximal)
+    assert np.isfinite(value)
+    assert np.isnan(params[3])
+    assert not np.isfinite(params[46])
+    assert np.isfinite(np.delete(params, [3, 46])).all()
+
+
+def test_step_penalty_of_nan_params_is_nan():
+    params = np.zeros(10)
+    params[4] = np.nan
+    segments = _kernels.segment_arrays([PenaltySegment(2, 6, 0.1, 0.0)])
+    value = _kernels.sgd_step(
+        params, np.zeros(10), np.zeros(10), 0.1, 0.0, False, *segments, False, 1.0
+    )  # fmt: skip
+    assert np.isnan(value)
+
+
+@pytest.mark.parametrize(
+    "starts, stops",
+    [([0, 10], [12, 20]), ([5], [3]), ([0], [54]), ([-1], [5])],
+    ids=["overlapping", "reversed", "past-the-end", "negative"],
+)
+def test_step_rejects_segments_that_do_not_fit(starts, stops):
+    params = np.zeros(53)
+    segments = (np.array(starts), np.array(stops), np.ones(len(starts)))
+    with pytest.raises(ValueError, match="segments"):
+        _kernels.adam_step(
+            params, params.copy(), params.copy(), params.copy(), 0.1, 0.9, 0.999,
+            1e-8, *segments, np.zeros(len(starts)), False,
+        )  # fmt: skip
+
+
+def test_step_rejects_buffers_of_other_sizes():
+    params = np.zeros(10)
+    segments = _kernels.segment_arrays([])
+    with pytest.raises(ValueError, match="size"):
+        _kernels.sgd_step(
+            params, np.zeros(9), np.zeros(10), 0.1, 0.9, True, *segments, False, 1.0
+        )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------
+# float32 stays float32
+
+#: A vector of doubles, or a double-precision maths function.
+DOUBLE_ARITHMETIC = re.compile(
+    r"<\d+ x double>|@(?:llvm\.)?(?:exp|log|log1p|sqrt|tanh)(?:\.f64)?\(double"
+)
+VECTOR_OF_FLOATS = re.compile(r"<\d+ x float>")
+
+
+def float32_arguments():
+    Z = logits(np.float32, 16)
+    bias = np.ones(16, np.float32)
+    weights = sample_weights(np.float32, 7)
+    penalty = network_penalty()
+    params = np.zeros(penalty.size, np.float32)
+    segments = _kernels.segment_arrays(penalty.segments)
+    return {
+        "bias_identity": (Z, bias),
+        "bias_logistic": (Z, bias),
+        "bias_relu": (Z, bias),
+        "logistic_delta": (Z, Z),
+        "tanh_delta": (Z, Z),
+        "relu_delta": (Z, Z),
+        "squared_error_gradient": (Z, Z, weights),
+        "log_loss_gradient": (Z, Z, weights),
+        "binary_log_loss_gradient": (Z, Z, weights),
+        "adam_step": (params, params, params, params,
+                      0.1, 0.9, 0.999, 1e-8, *segments, True),
+        "sgd_step": (params, params, params, 0.1, 0.9, True,
+                     *segments, True, 1.0),
+    }  # fmt: skip
+
+
+#: Loops of one exp, log or log1p call per entry, which stay scalar.
+SCALAR_LOOPS = {
+    "bias_logistic",
+    "squared_error_gradient",
+    "log_loss_gradient",
+    "binary_log_loss_gradient",
+}
+
+
+@pytest.mark.parametrize("name", sorted(float32_arguments()))
+def test_float32_kernel_computes_in_float32(name):
+    # Cached kernels cannot show their code: compile a fresh copy (its
+    # callees are the cached ones, linked in).
+    fresh = numba.njit(error_model="numpy")(getattr(_kernels, name).py_func)
+    arguments = float32_arguments()[name]
+    fresh(*(arg.copy() if isinstance(arg, np.ndarray) else arg for arg in arguments))
+    code = fresh.inspect_llvm(fresh.signatures[0])
+    assert not DOUBLE_ARITHMETIC.search(code)
+    if name not in SCALAR_LOOPS:
+        # A float64 literal, or numba's negative-index wraparound, would
+        # keep the loop scalar.
+        assert VECTOR_OF_FLOATS.search(code)
