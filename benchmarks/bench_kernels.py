@@ -86,7 +86,7 @@ def alternate(numpy_call, numba_call, prepare, repeats):
 
 def penalty_and_segments():
     penalty = MLPRegularizedClassifier(**ALL_FOUR)._penalty(LAYER_SIZES)
-    return penalty, _kernels.segment_arrays(penalty.segments)
+    return penalty, _kernels.segment_arrays(penalty)
 
 
 # ---------------------------------------------------------------------------
@@ -105,7 +105,8 @@ k.BIAS_ACTIVATIONS["identity"](Z, bias)
 k.DELTA_DERIVATIVES["relu"](Z, Z.copy())
 k.LOSS_GRADIENTS["log_loss"](Z, Z.copy(), np.ones(4, np.{dtype}))
 params = np.zeros(5, np.{dtype})
-segments = k.segment_arrays([])
+from skreg._penalties import NetworkPenalty
+segments = k.segment_arrays(NetworkPenalty([], 5))
 k.adam_step(params, params.copy(), params.copy(), params.copy(),
             1e-3, 0.9, 0.999, 1e-8, *segments, False)
 print(imported - start, time.perf_counter() - imported)
@@ -205,19 +206,19 @@ def adam_calls(params, gradient, proximal, penalized=True):
     penalty, segments = penalty_and_segments()
     if not penalized:
         penalty = NetworkPenalty([], penalty.size)
-        segments = _kernels.segment_arrays(penalty.segments)
+        segments = _kernels.segment_arrays(penalty)
     size, dtype = params.size, params.dtype
     optimizer = AdamOptimizer(size, dtype, 1e-3, **ADAM)
     moments = (np.zeros(size, dtype), np.zeros(size, dtype))
     scratch, steps = np.empty(size, dtype), np.empty(size, dtype)
 
     def reference():
-        penalty.add_gradient(params, gradient, scratch, include_l1=not proximal)
+        penalty.add_gradient(params, gradient, scratch, include_nonsmooth=not proximal)
         if proximal:
             penalty.value(params, scratch)
         optimizer.update(params, gradient)
         if proximal:
-            penalty.prox_l1(params, optimizer.step_size(out=steps), scratch)
+            penalty.prox(params, optimizer.step_size(out=steps), scratch)
 
     def kernel():
         _kernels.adam_step(

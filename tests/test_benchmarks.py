@@ -64,7 +64,8 @@ def test_kernel_benchmark_chunks_tile_the_buffer():
     assert lo[0] == 0 and hi[-1] == penalty.size
     np.testing.assert_array_equal(lo[1:], hi[:-1])
     strengths = np.zeros((penalty.size, 2))
-    for segment in penalty.segments:
-        strengths[segment.start : segment.stop] = segment.l1, segment.l2
+    for entry in penalty.entries:
+        column = 0 if entry.term.__name__ == "L1" else 1
+        strengths[entry.start : entry.stop, column] = entry.strength
     for start, stop, strength_1, strength_2 in zip(lo, hi, l1, l2, strict=True):
         assert (strengths[start:stop] == (strength_1, strength_2)).all()

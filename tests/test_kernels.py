@@ -15,11 +15,12 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 numba = pytest.importorskip("numba")
 
+from conftest import entries  # noqa: E402
 from skreg import _kernels  # noqa: E402
 from skreg._functions import ACTIVATIONS, DERIVATIVES, LOSSES  # noqa: E402
 from skreg._network import parameter_slices  # noqa: E402
 from skreg._optimizers import AdamOptimizer, SGDOptimizer  # noqa: E402
-from skreg._penalties import NetworkPenalty, PenaltySegment  # noqa: E402
+from skreg._penalties import NetworkPenalty  # noqa: E402
 
 DTYPES = [np.float64, np.float32]
 #: Agreement to rounding, for the results that are not the same bits.
@@ -152,6 +153,8 @@ def targets(name, dtype, n_rows, n_columns, seed=3):
         return np.eye(n_columns, dtype=dtype)[rng.integers(n_columns, size=n_rows)]
     if name == "binary_log_loss":
         return rng.integers(2, size=(n_rows, n_columns)).astype(dtype)
+    if name == "poisson":
+        return rng.poisson(1.5, size=(n_rows, n_columns)).astype(dtype)
     return rng.normal(size=(n_rows, n_columns)).astype(dtype)
 
 
@@ -165,7 +168,7 @@ def sample_weights(dtype, n_rows, seed=4):
 @pytest.mark.parametrize(
     "name, n_columns",
     [("log_loss", 4), ("binary_log_loss", 1), ("binary_log_loss", 3)]
-    + [("squared_error", 2)],
+    + [("squared_error", 2), ("poisson", 1), ("poisson", 3)],
 )
 def test_loss_gradient_matches_reference(name, n_columns, dtype):
     Z = logits(dtype, n_columns)
@@ -215,8 +218,8 @@ def network_penalty():
     for (l1_w, l2_w, l1_b, l2_b), coefs, intercepts in zip(
         STRENGTHS, coef_slices, intercept_slices, strict=True
     ):
-        segments.append(PenaltySegment(coefs.start, coefs.stop, l1_w, l2_w))
-        segments.append(PenaltySegment(intercepts.start, intercepts.stop, l1_b, l2_b))
+        segments.extend(entries(coefs.start, coefs.stop, l1_w, l2_w))
+        segments.extend(entries(intercepts.start, intercepts.stop, l1_b, l2_b))
     return NetworkPenalty(segments, intercept_slices[-1].stop)
 
 
@@ -240,16 +243,18 @@ def gradients(size, dtype):
 
 
 def reference_step(optimizer, penalty, params, gradient, proximal):
-    """The NumPy training loop's step (skreg._base), on its own buffers."""
+    """The NumPy step (skreg._training.TrainStep's passes), on its own buffers."""
     gradient = gradient.copy()
     scratch = np.empty_like(params)
-    value = penalty.add_gradient(params, gradient, scratch, include_l1=not proximal)
+    value = penalty.add_gradient(
+        params, gradient, scratch, include_nonsmooth=not proximal
+    )
     if proximal:
         value = penalty.value(params, scratch)
     optimizer.update(params, gradient)
     if proximal:
         step = optimizer.step_size(out=np.empty_like(params))
-        penalty.prox_l1(params, step, scratch)
+        penalty.prox(params, step, scratch)
     return value
 
 
@@ -275,7 +280,7 @@ def test_step_matches_reference_over_several_steps(optimizer, dtype, proximal):
     size = penalty.size
     reference = OPTIMIZERS[optimizer](size, dtype)
     state = [array.copy() for array in reference.state_arrays()]
-    segments = _kernels.segment_arrays(penalty.segments)
+    segments = _kernels.segment_arrays(penalty)
     expected, _ = initial_params(size, dtype)
     params = expected.copy()
     for gradient in gradients(size, dtype):
@@ -305,7 +310,7 @@ def test_step_l1_direction_at_zero_is_that_of_plus_zero(proximal):
     # theta moves by -sign_+(theta), -1 at +0.0 and -0.0 alike; soft
     # thresholding keeps both zeros at +0.0 instead.
     params = np.array([0.0, -0.0, 3.0, -3.0])
-    segments = _kernels.segment_arrays([PenaltySegment(0, 4, 1.0, 0.0)])
+    segments = _kernels.segment_arrays(NetworkPenalty(entries(0, 4, 1.0, 0.0), 4))
     value = _kernels.sgd_step(
         params, np.zeros(4), np.zeros(4), 1.0, 0.0, False, *segments, proximal, 1.0
     )  # fmt: skip
@@ -321,7 +326,7 @@ def test_step_propagates_nan_and_inf(optimizer, proximal):
     penalty = network_penalty()
     reference = OPTIMIZERS[optimizer](penalty.size, np.float64)
     state = [array.copy() for array in reference.state_arrays()]
-    segments = _kernels.segment_arrays(penalty.segments)
+    segments = _kernels.segment_arrays(penalty)
     params, _ = initial_params(penalty.size, np.float64)
     gradient = np.zeros(penalty.size)
     # A NaN gradient inside an L1 segment, an infinite one outside any.
@@ -337,7 +342,7 @@ def test_step_propagates_nan_and_inf(optimizer, proximal):
 def test_step_penalty_of_nan_params_is_nan():
     params = np.zeros(10)
     params[4] = np.nan
-    segments = _kernels.segment_arrays([PenaltySegment(2, 6, 0.1, 0.0)])
+    segments = _kernels.segment_arrays(NetworkPenalty(entries(2, 6, 0.1, 0.0), 6))
     value = _kernels.sgd_step(
         params, np.zeros(10), np.zeros(10), 0.1, 0.0, False, *segments, False, 1.0
     )  # fmt: skip
@@ -361,7 +366,7 @@ def test_step_rejects_segments_that_do_not_fit(starts, stops):
 
 def test_step_rejects_buffers_of_other_sizes():
     params = np.zeros(10)
-    segments = _kernels.segment_arrays([])
+    segments = _kernels.segment_arrays(NetworkPenalty([], 10))
     with pytest.raises(ValueError, match="size"):
         _kernels.sgd_step(
             params, np.zeros(9), np.zeros(10), 0.1, 0.9, True, *segments, False, 1.0
@@ -384,7 +389,7 @@ def float32_arguments():
     weights = sample_weights(np.float32, 7)
     penalty = network_penalty()
     params = np.zeros(penalty.size, np.float32)
-    segments = _kernels.segment_arrays(penalty.segments)
+    segments = _kernels.segment_arrays(penalty)
     return {
         "bias_identity": (Z, bias),
         "bias_logistic": (Z, bias),

@@ -31,6 +31,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._engines import ENGINE_NAMES, make_engine
 from ._functions import ACTIVATIONS, DERIVATIVES, OUTPUT_ACTIVATION
 from ._network import Network, forward, parameter_slices
 from ._optimizers import OPTIMIZERS, SCHEDULES, make_optimizer
@@ -168,6 +169,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "engine": [StrOptions(set(ENGINE_NAMES))],
     }
 
     def __init__(
@@ -200,6 +202,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        engine="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -228,6 +231,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.engine = engine
 
     # ------------------------------------------------------------------
     # What the classifier and the regressor provide
@@ -395,7 +399,9 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         if first_call or not hasattr(self, "_random_state"):
             self._random_state = check_random_state(self.random_state)
 
-        network = Network(layer_sizes, self.activation, loss, X.dtype)
+        network = Network(
+            layer_sizes, self.activation, loss, X.dtype, engine=make_engine(self.engine)
+        )
         if continue_training:
             network.set_parameters(self.coefs_, self.intercepts_)
         else:

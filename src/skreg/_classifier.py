@@ -111,6 +111,7 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        engine="auto",
         class_weight=None,
     ):
         super().__init__(
@@ -141,6 +142,7 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            engine=engine,
         )
         self.class_weight = class_weight
 

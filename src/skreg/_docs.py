@@ -130,7 +130,18 @@ SHARED_PARAMETERS_DOC = r"""
         every call runs ``max_iter`` epochs.
 
     max_fun : int, default=15000
-        Maximum number of loss evaluations of 'lbfgs'."""
+        Maximum number of loss evaluations of 'lbfgs'.
+
+    engine : {'auto', 'numpy', 'numba'}, default='auto'
+        What computes training's element-wise passes. 'numpy' is the
+        readable reference. 'numba' runs compiled kernels that fuse the bias
+        with the activation, the activation's derivative with the delta, and
+        the penalty's gradient with the optimizer's update and the proximal
+        step (one pass over the parameters), for the same objective and
+        gradients to rounding; it needs the optional dependency numba
+        (``pip install "skreg[numba]"``) and compiles its kernels once, into
+        numba's cache. 'auto' is 'numba' when numba imports, else 'numpy'.
+        Predictions always use NumPy."""
 
 SHARED_ATTRIBUTES_DOC = r"""
     coefs_ : list of ndarray of shape (fan_in, fan_out)

@@ -17,7 +17,7 @@ does in several, with the same arguments in the same order, in place:
   segment, the optimizer's update and, for ``l1_method='proximal'``, the
   soft thresholding, in one pass over the flat parameter buffer (reference:
   ``NetworkPenalty.add_gradient``, ``optimizer.update``,
-  ``NetworkPenalty.prox_l1``).
+  ``NetworkPenalty.prox``).
 
 Arithmetic runs in the dtype of the array being updated: scalars (learning
 rates, strengths) are cast to it once, before the loops, and every constant
@@ -48,6 +48,9 @@ This module imports numba; nothing in skreg imports it at import time (see
 
 import numba
 import numpy as np
+
+from ._optimizers import AdamOptimizer, SGDOptimizer
+from ._penalties import L1, L2
 
 _JIT_OPTIONS = dict(cache=True, error_model="numpy", fastmath=False, nogil=True)
 
@@ -245,24 +248,50 @@ def _reorderable_add(total, term):
     return total + term
 
 
-def segment_arrays(segments):
-    """The penalty segments as the arrays the step kernels take.
+def segment_arrays(penalty):
+    """The penalty's L1 and L2 entries as the arrays the step kernels take.
+
+    The entries of a :class:`~skreg._penalties.NetworkPenalty` are per term;
+    the kernels take disjoint slices with both lambdas, so the entries are
+    cut at every boundary into slices that carry an L1 and an L2 lambda
+    (zero where a term is absent).
 
     Parameters
     ----------
-    segments : sequence of PenaltySegment
-        Sorted and disjoint, as ``NetworkPenalty.segments``.
+    penalty : NetworkPenalty
+        Of L1 and L2 terms only.
 
     Returns
     -------
     starts, stops : ndarray of shape (n_segments,), int64
     l1, l2 : ndarray of shape (n_segments,), float64
+
+    Raises
+    ------
+    ValueError
+        If the penalty has another term, which no kernel computes.
     """
-    starts = np.array([segment.start for segment in segments], dtype=np.int64)
-    stops = np.array([segment.stop for segment in segments], dtype=np.int64)
-    l1 = np.array([segment.l1 for segment in segments], dtype=np.float64)
-    l2 = np.array([segment.l2 for segment in segments], dtype=np.float64)
-    return starts, stops, l1, l2
+    lambdas = {L1: np.zeros(penalty.size), L2: np.zeros(penalty.size)}
+    for entry in penalty.entries:
+        if entry.term not in lambdas:
+            raise ValueError(
+                f"The fused step kernels compute L1 and L2 terms only, not "
+                f"{entry.term.__name__}."
+            )
+        lambdas[entry.term][entry.start : entry.stop] = entry.strength
+    l1_all, l2_all = lambdas[L1], lambdas[L2]
+    # A new slice wherever either lambda changes.
+    changes = np.flatnonzero((np.diff(l1_all) != 0) | (np.diff(l2_all) != 0)) + 1
+    bounds = np.concatenate([[0], changes, [penalty.size]]).astype(np.int64)
+    starts, stops = bounds[:-1], bounds[1:]
+    keep = (l1_all[starts] != 0) | (l2_all[starts] != 0)
+    starts, stops = starts[keep], stops[keep]
+    return (
+        np.ascontiguousarray(starts),
+        np.ascontiguousarray(stops),
+        l1_all[starts].copy(),
+        l2_all[starts].copy(),
+    )
 
 
 @_kernel
@@ -375,7 +404,7 @@ def sgd_step(
 
     with :math:`\tau` = ``prox_step``. This is
     ``NetworkPenalty.add_gradient``, ``SGDOptimizer.update`` and
-    ``NetworkPenalty.prox_l1`` in one pass, operation for operation.
+    ``NetworkPenalty.prox`` in one pass, operation for operation.
 
     Parameters
     ----------
@@ -541,7 +570,7 @@ def adam_step(
               \quad (\text{proximal, where } \lambda_1 > 0).
 
     This is ``NetworkPenalty.add_gradient``, ``AdamOptimizer.update`` and
-    ``NetworkPenalty.prox_l1`` with ``AdamOptimizer.step_size()`` in one
+    ``NetworkPenalty.prox`` with ``AdamOptimizer.step_size()`` in one
     pass, operation for operation.
 
     Parameters
@@ -787,8 +816,128 @@ def binary_log_loss_gradient(Z, Y, sample_weight):
     return float(loss)
 
 
+@_kernel
+def poisson_gradient(Z, Y, sample_weight):
+    r"""Half the Poisson deviance of an exp output; ``Z`` becomes its gradient.
+
+    .. math::
+
+        \text{loss} = \sum_i w_i \sum_k \big(y_{ik} \log y_{ik} - y_{ik}
+                      - y_{ik} z_{ik} + e^{z_{ik}}\big),
+        \qquad
+        \frac{\partial\,\text{loss}}{\partial z_{ik}}
+        = w_i (e^{z_{ik}} - y_{ik}),
+
+    with :math:`0 \log 0 = 0`. Reference: :func:`skreg._functions.poisson`.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_outputs)
+        Output pre-activations :math:`\log \hat{y}`; overwritten with the
+        loss gradient.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Non-negative targets.
+    sample_weight : ndarray of shape (n_samples,)
+        Normalized sample weights :math:`w_i`, summing to one.
+
+    Returns
+    -------
+    loss : float
+    """
+    if Y.shape != Z.shape or sample_weight.shape[0] != Z.shape[0]:
+        raise ValueError("Z, Y and sample_weight must have matching shapes")
+    dtype = Z.dtype.type
+    tiny = dtype(np.finfo(Z.dtype).tiny)
+    loss = dtype(0)
+    for i in range(Z.shape[0]):
+        weight = dtype(sample_weight[i])
+        for k in range(Z.shape[1]):
+            y = dtype(Y[i, k])
+            y_log_y = y * np.log(y) if y > 0 else dtype(0)
+            prediction = np.exp(Z[i, k])
+            unit = ((y_log_y - y) - y * Z[i, k]) + prediction
+            loss = _reorderable_add(loss, weight * unit)
+            Z[i, k] = _flush_subnormal((prediction - y) * weight, tiny)
+    return float(loss)
+
+
 LOSS_GRADIENTS = {
     "squared_error": squared_error_gradient,
     "log_loss": log_loss_gradient,
     "binary_log_loss": binary_log_loss_gradient,
+    "poisson": poisson_gradient,
+}
+
+
+def fused_sgd_step(optimizer, params, gradient, segments, proximal):
+    """:func:`sgd_step` for an :class:`~skreg._optimizers.SGDOptimizer`.
+
+    Parameters
+    ----------
+    optimizer : SGDOptimizer
+        Its velocity is updated in place.
+    params, gradient : ndarray of shape (n_parameters,)
+    segments : tuple
+        :func:`segment_arrays` of the penalty.
+    proximal : bool
+
+    Returns
+    -------
+    penalty : float
+        At the parameters before the step.
+    """
+    # Python floats and bools: NumPy scalars would compile other versions.
+    return sgd_step(
+        params,
+        gradient,
+        optimizer.velocity,
+        float(optimizer.learning_rate),
+        float(optimizer.momentum),
+        bool(optimizer.nesterov),
+        *segments,
+        bool(proximal),
+        float(optimizer.step_size()),
+    )
+
+
+def fused_adam_step(optimizer, params, gradient, segments, proximal):
+    """:func:`adam_step` for an :class:`~skreg._optimizers.AdamOptimizer`.
+
+    The optimizer advances its step count and bias-corrected rate first
+    (:meth:`~skreg._optimizers.AdamOptimizer.advance`), as its own update
+    does.
+
+    Parameters
+    ----------
+    optimizer : AdamOptimizer
+        Its moments are updated in place.
+    params, gradient : ndarray of shape (n_parameters,)
+    segments : tuple
+        :func:`segment_arrays` of the penalty.
+    proximal : bool
+
+    Returns
+    -------
+    penalty : float
+        At the parameters before the step.
+    """
+    optimizer.advance()
+    return adam_step(
+        params,
+        gradient,
+        optimizer.first_moment,
+        optimizer.second_moment,
+        float(optimizer.learning_rate),
+        float(optimizer.beta_1),
+        float(optimizer.beta_2),
+        float(optimizer.epsilon),
+        *segments,
+        bool(proximal),
+    )
+
+
+#: The fused step of each optimizer class that has one.
+FUSED_STEPS = {
+    SGDOptimizer: fused_sgd_step,
+    AdamOptimizer: fused_adam_step,
 }

@@ -34,7 +34,7 @@ import scipy.sparse as sp
 from sklearn.utils import gen_batches
 from sklearn.utils.extmath import safe_sparse_dot
 
-from ._functions import ACTIVATIONS, DERIVATIVES, LOSSES
+from ._engines import NUMPY_ENGINE
 
 
 def layer_views(buffer, layer_sizes):
@@ -98,7 +98,7 @@ def n_parameters(layer_sizes):
     )
 
 
-def forward(X, coefs, intercepts, activation, out=None):
+def forward(X, coefs, intercepts, activation, out=None, engine=None):
     r"""Forward pass; return every layer's activations, with the logits last.
 
     Parameters
@@ -111,13 +111,16 @@ def forward(X, coefs, intercepts, activation, out=None):
     out : list of ndarray of shape (n_samples, fan_out), default=None
         Buffers to write into (training reuses them at every step). When None,
         new arrays are allocated, so concurrent calls share nothing.
+    engine : Engine, default=None
+        Computes the bias and activation pass (:mod:`skreg._engines`); NumPy's
+        when None.
 
     Returns
     -------
     activations : list of ndarray of shape (n_samples, fan_out)
         :math:`A_1, \dots, A_{L-1}` and the output pre-activations :math:`Z_L`.
     """
-    hidden_activation = ACTIVATIONS[activation]
+    bias_activations = (engine or NUMPY_ENGINE).bias_activations
     n_layers = len(coefs)
     if out is None:
         out = [None] * n_layers
@@ -125,22 +128,29 @@ def forward(X, coefs, intercepts, activation, out=None):
     for index, (coef, intercept) in enumerate(zip(coefs, intercepts, strict=True)):
         if out[index] is not None and not sp.issparse(layer_input):
             np.matmul(layer_input, coef, out=out[index])
-            out[index] += intercept
         else:
             result = safe_sparse_dot(layer_input, coef, dense_output=True)
-            result += intercept
             if out[index] is None:
                 out[index] = result
             else:
                 out[index][...] = result
-        if index < n_layers - 1:
-            hidden_activation(out[index])
+        # The output layer's function is fused with the loss.
+        name = activation if index < n_layers - 1 else "identity"
+        bias_activations[name](out[index], intercept)
         layer_input = out[index]
     return out
 
 
 def backward(
-    X, activations, deltas, coefs, activation, coef_grads, intercept_grads, ones
+    X,
+    activations,
+    deltas,
+    coefs,
+    activation,
+    coef_grads,
+    intercept_grads,
+    ones,
+    engine=None,
 ):
     r"""Backward pass: fill the gradients from the output layer's delta.
 
@@ -163,8 +173,10 @@ def backward(
     ones : ndarray of shape (n_samples,)
         A vector of ones: :math:`\mathbf{1}^\top \Delta_l` as a
         matrix-vector product is several times faster than a sum over axis 0.
+    engine : Engine, default=None
+        Computes the derivative pass; NumPy's when None.
     """
-    derivative = DERIVATIVES[activation]
+    derivative = (engine or NUMPY_ENGINE).derivatives[activation]
     delta = activations[-1]
     for index in range(len(coefs) - 1, -1, -1):
         layer_input = X if index == 0 else activations[index - 1]
@@ -200,6 +212,9 @@ class Network:
         Output loss, a key of ``LOSSES``.
     dtype : numpy dtype
         float32 or float64.
+    engine : Engine, default=None
+        Computes the element-wise passes of training (:mod:`skreg._engines`);
+        NumPy's when None.
 
     Attributes
     ----------
@@ -215,7 +230,8 @@ class Network:
         Per-layer views into ``gradient``.
     """
 
-    def __init__(self, layer_sizes, activation, loss, dtype):
+    def __init__(self, layer_sizes, activation, loss, dtype, engine=None):
+        self.engine = engine or NUMPY_ENGINE
         self.layer_sizes = list(layer_sizes)
         self.activation = activation
         self.loss = loss
@@ -262,9 +278,16 @@ class Network:
         """
         on_stage = on_stage or ignore_stage
         activations, deltas, ones = workspace.rows(X.shape[0])
-        forward(X, self.coefs, self.intercepts, self.activation, out=activations)
+        forward(
+            X,
+            self.coefs,
+            self.intercepts,
+            self.activation,
+            out=activations,
+            engine=self.engine,
+        )
         on_stage("forward")
-        loss = LOSSES[self.loss](activations[-1], Y, sample_weight)
+        loss = self.engine.losses[self.loss](activations[-1], Y, sample_weight)
         on_stage("loss")
         backward(
             X,
@@ -275,6 +298,7 @@ class Network:
             self.coef_grads,
             self.intercept_grads,
             ones,
+            engine=self.engine,
         )
         on_stage("backward")
         return loss

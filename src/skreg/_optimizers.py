@@ -401,8 +401,21 @@ class AdamOptimizer(Optimizer):
         self.first_moment = np.zeros(n_parameters, dtype=self.dtype)
         self.second_moment = np.zeros(n_parameters, dtype=self.dtype)
 
-    def update(self, params, gradient):
+    def advance(self):
+        r"""Count the step and set :math:`\eta_t`, the bias-corrected rate.
+
+        Called by :meth:`update`, and by a fused step kernel in its place.
+        """
         self.t += 1
+        # A Python float keeps float32 arithmetic in float32.
+        self.learning_rate = float(
+            self.schedule.learning_rate
+            * np.sqrt(1 - self.beta_2**self.t)
+            / (1 - self.beta_1**self.t)
+        )
+
+    def update(self, params, gradient):
+        self.advance()
         scratch = self.scratch
         self.first_moment *= self.beta_1
         self.first_moment += np.multiply(gradient, 1 - self.beta_1, out=scratch)
@@ -410,12 +423,6 @@ class AdamOptimizer(Optimizer):
         squared = np.square(gradient, out=scratch)
         squared *= 1 - self.beta_2
         self.second_moment += squared
-        # A Python float keeps float32 arithmetic in float32.
-        self.learning_rate = float(
-            self.schedule.learning_rate
-            * np.sqrt(1 - self.beta_2**self.t)
-            / (1 - self.beta_1**self.t)
-        )
         # theta -= eta_t * m / (sqrt(v) + eps)
         denominator = np.sqrt(self.second_moment, out=scratch)
         denominator += self.epsilon

@@ -99,6 +99,7 @@ class MLPRegularizedRegressor(RegressorMixin, BaseMLPRegularized):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        engine="auto",
         loss="squared_error",
     ):
         super().__init__(
@@ -129,6 +130,7 @@ class MLPRegularizedRegressor(RegressorMixin, BaseMLPRegularized):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            engine=engine,
         )
         self.loss = loss
 

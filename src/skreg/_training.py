@@ -224,6 +224,10 @@ class StoppingRule:
 class TrainStep:
     r"""One step on one mini-batch: the data gradient, the penalty, the update.
 
+    The network's engine computes it: NumPy's passes one after the other, or
+    the numba engine's fused pass of the penalty and the update (the same
+    arithmetic, to rounding).
+
     .. math::
 
         g = \nabla\,\text{data loss}_B(\theta) + \nabla \Omega(\theta), \qquad
@@ -265,6 +269,16 @@ class TrainStep:
         self.scratch = optimizer.scratch
         self.step_sizes = np.empty_like(network.params) if proximal else None
         self.on_stage = on_stage or ignore_stage
+        # The engine's fused penalty-and-update pass, when it has one for this
+        # optimizer and these terms; otherwise NumPy's passes below.
+        engine = network.engine
+        self.fused = engine.fused_steps.get(type(optimizer))
+        self.segments = None
+        if self.fused is not None:
+            try:
+                self.segments = engine.fuse_penalty(penalty)
+            except ValueError:
+                self.fused = None
 
     def __call__(self, X, Y, sample_weight):
         """Take the step on one batch; return its data loss and penalty.
@@ -285,6 +299,17 @@ class TrainStep:
         data_loss = network.loss_gradient(
             X, Y, sample_weight, self.workspace, self.on_stage
         )
+        if self.fused is not None:
+            # One pass: penalty gradient (and value), update, proximal step.
+            penalty_value = self.fused(
+                optimizer,
+                network.params,
+                network.gradient,
+                self.segments,
+                self.proximal,
+            )
+            self.on_stage("optimizer")
+            return data_loss, penalty_value
         penalty_value = penalty.add_gradient(
             network.params,
             network.gradient,
