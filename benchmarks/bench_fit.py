@@ -5,15 +5,20 @@ Run from the repository root::
     python benchmarks/bench_fit.py            # both workloads, float64 and float32
     python benchmarks/bench_fit.py --quick    # fewer repeats
 
-For each workload and dtype, both estimators are fitted alternately (skreg,
-scikit-learn, skreg, ...) in this one process with the same architecture,
+For each workload and dtype, skreg with each engine ('numpy', and 'numba'
+when numba is installed) and scikit-learn are fitted in turns (numpy, numba,
+scikit-learn, numpy, ...) in this one process, after one untimed fit that
+compiles (or loads) numba's kernels, with the same architecture,
 batch size, number of epochs, solver (adam) and an equivalent L2 penalty
 (``alpha = 2 * batch_size * l2_weight``; scikit-learn divides alpha by the
 batch size and halves it). Early stopping on the training loss is disabled
 (``n_iter_no_change`` larger than the number of epochs), so both run exactly
 the requested epochs.
 
-Printed per row: the median milliseconds per epoch of each, the speedup over
+A further row per engine turns all four penalties on (``l1_weight``,
+``l1_bias``, ``l2_weight``, ``l2_bias``), and the penalty overhead is the ratio
+of that epoch to the L2-only one. Printed per row: the engine, the median
+milliseconds per epoch of skreg and of scikit-learn, the speedup over
 scikit-learn, the ratio of skreg's epoch to the *matrix-multiply floor* (the
 same epoch's forward and backward matrix products alone, on preallocated
 buffers, timed in this run), skreg's peak memory during fit (X plus the
@@ -30,6 +35,7 @@ import tracemalloc
 import warnings
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
@@ -58,7 +64,17 @@ WORKLOADS = [
 ]
 
 
-def make_models(hidden, batch_size, epochs):
+ALL_FOUR = dict(l1_weight=1e-5, l1_bias=1e-5, l2_weight=L2_WEIGHT, l2_bias=1e-5)
+
+
+def engines():
+    """The engines to time: NumPy always, numba when it imports."""
+    from skreg._engines import numba_available
+
+    return ("numpy", "numba") if numba_available() else ("numpy",)
+
+
+def make_models(hidden, batch_size, epochs, engine="numpy", penalties=None):
     common = dict(
         hidden_layer_sizes=hidden,
         solver="adam",
@@ -67,7 +83,9 @@ def make_models(hidden, batch_size, epochs):
         n_iter_no_change=epochs + 1,
         random_state=0,
     )
-    skreg_model = MLPRegularizedClassifier(l2_weight=L2_WEIGHT, **common)
+    skreg_model = MLPRegularizedClassifier(
+        engine=engine, **(penalties or {"l2_weight": L2_WEIGHT}), **common
+    )
     sklearn_model = MLPClassifier(alpha=2 * batch_size * L2_WEIGHT, **common)
     return skreg_model, sklearn_model
 
@@ -145,69 +163,70 @@ def describe_machine():
 def run(quick):
     describe_machine()
     header = (
-        f"{'workload':<20}{'dtype':<9}{'skreg ms/ep':>12}{'sklearn ms/ep':>14}"
+        f"{'workload':<20}{'dtype':<9}{'engine':<8}{'penalties':<10}"
+        f"{'skreg ms/ep':>12}{'sklearn ms/ep':>14}"
         f"{'speedup':>9}{'floor ms':>10}{'/floor':>8}{'peak MB':>9}{'base MB':>9}"
         f"{'acc skreg':>11}{'acc sklearn':>12}"
     )
     print(header)
     print("-" * len(header))
+    overheads = []
     for name, loader, hidden, batch_size, epochs, repeats in WORKLOADS:
         if quick:
             repeats = max(2, repeats // 2)
         X64, y = loader()
         for dtype in (np.float64, np.float32):
             X = X64.astype(dtype)
-            skreg_model, sklearn_model = make_models(hidden, batch_size, epochs)
-            skreg_times, sklearn_times = [], []
+            models = {
+                (engine, label): make_models(
+                    hidden, batch_size, epochs, engine, penalties
+                )[0]
+                for engine in engines()
+                for label, penalties in (("l2", None), ("all four", ALL_FOUR))
+            }
+            sklearn_model = make_models(hidden, batch_size, epochs)[1]
+            for model in models.values():
+                # Compiles numba's kernels for this dtype (or loads them).
+                timed_fit(clone(model).set_params(max_iter=1), X, y)
+            times = {key: [] for key in models}
+            sklearn_times = []
             for _ in range(repeats):
-                skreg_times.append(timed_fit(skreg_model, X, y))
+                for key, model in models.items():
+                    times[key].append(timed_fit(model, X, y))
                 sklearn_times.append(timed_fit(sklearn_model, X, y))
-            skreg_epoch = statistics.median(skreg_times) / epochs
             sklearn_epoch = statistics.median(sklearn_times) / epochs
-            layer_sizes = [X.shape[1], *hidden, skreg_model.n_outputs_]
+            layer_sizes = [X.shape[1], *hidden, sklearn_model.n_outputs_]
             floor = matmul_floor(X, layer_sizes, batch_size, dtype, repeats)
-            params = sum(c.nbytes for c in skreg_model.coefs_) + sum(
-                b.nbytes for b in skreg_model.intercepts_
-            )
-            # data (X and one-hot Y) + parameters + adam's two moments
-            base = X.nbytes + y.size * skreg_model.n_outputs_ * X.itemsize + 3 * params
-            # X exists before fit; fit's own allocations come on top of it.
-            peak = X.nbytes + peak_fit_memory(
-                make_models(hidden, batch_size, epochs)[0], X, y
-            )
-            print(
-                f"{name:<20}{np.dtype(dtype).name:<9}{1e3 * skreg_epoch:>12.1f}"
-                f"{1e3 * sklearn_epoch:>14.1f}{sklearn_epoch / skreg_epoch:>9.2f}"
-                f"{1e3 * floor:>10.1f}{skreg_epoch / floor:>8.2f}"
-                f"{peak / 2**20:>9.1f}{base / 2**20:>9.1f}"
-                f"{skreg_model.score(X, y):>11.4f}{sklearn_model.score(X, y):>12.4f}"
-            )
-
-
-def penalty_overhead(quick):
-    """Epoch time with all four penalties on, relative to none (workload 2)."""
-    name, loader, hidden, batch_size, epochs, repeats = WORKLOADS[1]
-    if quick:
-        repeats = max(2, repeats // 2)
-    X64, y = loader()
-    all_four = dict(l1_weight=1e-5, l1_bias=1e-5, l2_weight=1e-5, l2_bias=1e-5)
-    print(f"\nPenalty overhead on {name} (ratio of epoch times, all four / none):")
-    for dtype in (np.float64, np.float32):
-        X = X64.astype(dtype)
-        times = {"none": [], "all four": []}
-        for _ in range(repeats):
-            for label, penalties in (("none", {}), ("all four", all_four)):
-                model = MLPRegularizedClassifier(
-                    hidden_layer_sizes=hidden,
-                    batch_size=batch_size,
-                    max_iter=epochs,
-                    n_iter_no_change=epochs + 1,
-                    random_state=0,
-                    **penalties,
+            for (engine, label), model in models.items():
+                epoch = statistics.median(times[(engine, label)]) / epochs
+                params = sum(c.nbytes for c in model.coefs_) + sum(
+                    b.nbytes for b in model.intercepts_
                 )
-                times[label].append(timed_fit(model, X, y))
-        ratio = statistics.median(times["all four"]) / statistics.median(times["none"])
-        print(f"  {np.dtype(dtype).name:<9}{ratio:.3f}")
+                # data (X and one-hot Y) + parameters + adam's two moments
+                base = X.nbytes + y.size * model.n_outputs_ * X.itemsize + 3 * params
+                # X exists before fit; fit's own allocations come on top of it.
+                peak = X.nbytes + peak_fit_memory(clone(model), X, y)
+                print(
+                    f"{name:<20}{np.dtype(dtype).name:<9}{engine:<8}{label:<10}"
+                    f"{1e3 * epoch:>12.1f}"
+                    f"{1e3 * sklearn_epoch:>14.1f}{sklearn_epoch / epoch:>9.2f}"
+                    f"{1e3 * floor:>10.1f}{epoch / floor:>8.2f}"
+                    f"{peak / 2**20:>9.1f}{base / 2**20:>9.1f}"
+                    f"{model.score(X, y):>11.4f}{sklearn_model.score(X, y):>12.4f}"
+                )
+            for engine in engines():
+                with_all = statistics.median(times[(engine, "all four")])
+                overheads.append(
+                    (
+                        name,
+                        np.dtype(dtype).name,
+                        engine,
+                        with_all / statistics.median(times[(engine, "l2")]),
+                    )
+                )
+    print("\nPenalty overhead (epoch with all four penalties / with L2 only):")
+    for name, dtype, engine, ratio in overheads:
+        print(f"  {name:<20}{dtype:<9}{engine:<8}{ratio:.3f}")
 
 
 def main():
@@ -215,7 +234,6 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     quick = parser.parse_args().quick
     run(quick)
-    penalty_overhead(quick)
 
 
 if __name__ == "__main__":
