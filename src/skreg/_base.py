@@ -55,6 +55,8 @@ DEFAULT_BATCH_SIZE = 200
 FULL_BATCH_SOLVERS = ("lbfgs",)
 SOLVERS = (*OPTIMIZERS, *FULL_BATCH_SOLVERS)
 STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
+#: The estimators' penalty parameters, the rows of ESTIMATOR_PENALTIES.
+PENALTY_PARAMETERS = tuple(ESTIMATOR_PENALTIES)
 #: Fitted curves of the held-out data, with early stopping.
 VALIDATION_CURVES = (
     "validation_scores_",
