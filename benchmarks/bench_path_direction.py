@@ -71,6 +71,13 @@ WORKLOADS = [
         dict(hidden_layer_sizes=(64,), max_iter=500),
         [0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
     ),
+    (
+        "classification, early stopping",
+        classification,
+        True,
+        dict(hidden_layer_sizes=(64,), max_iter=500, early_stopping=True),
+        [0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
+    ),
 ]
 
 

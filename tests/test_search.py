@@ -227,6 +227,17 @@ def test_regressor_and_user_scorer_on_the_pipeline(data):
     assert search.warm_start_from_.tolist() == [-1, 0, 1]
 
 
+def test_early_stopping_warns(data):
+    X, y = data
+    estimator = pipeline(early_stopping=True)
+    with pytest.warns(UserWarning, match="early_stopping=True"):
+        WarmStartGridSearchCV(estimator, prefixed(GRID), cv=2).fit(X, y)
+    with warnings.catch_warnings():
+        # A single candidate is no chain: no warning.
+        warnings.filterwarnings("error", message="The estimator has early_stopping")
+        WarmStartGridSearchCV(estimator, {"mlp__l1_weight": [1e-3]}, cv=2).fit(X, y)
+
+
 def test_estimator_that_is_not_skreg_is_refused(data):
     X, y = data
     with pytest.raises(TypeError, match="needs a skreg estimator"):

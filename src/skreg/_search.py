@@ -39,6 +39,7 @@ unit of work is a chain on a fold rather than a candidate on a fold.
 
 import copy
 import time
+import warnings
 from traceback import format_exc
 
 import numpy as np
@@ -234,6 +235,29 @@ def plan_chains(base_estimator, candidate_params, *, weakest_first=True):
         if chain:
             chains.append(chain)
     return chains
+
+
+def _warn_about_early_stopping(base_estimator, candidate_params, chains):
+    """Warn if a warm-started chain's estimator uses early stopping."""
+    for chain in chains:
+        if len(chain) < 2:
+            continue
+        head = clone(base_estimator).set_params(
+            **clone(candidate_params[chain[0][0]], safe=False)
+        )
+        if getattr(_final_step(head), "early_stopping", False):
+            warnings.warn(
+                "The estimator has early_stopping=True: a warm-started fit "
+                "stops once its validation score has not improved for "
+                "n_iter_no_change epochs and keeps its best weights, which "
+                "are often close to where it started, so the scores of "
+                "warm-started candidates mostly reflect their parent's "
+                "penalties. Set early_stopping=False (and a max_iter large "
+                "enough for fits to stop on tol), or use GridSearchCV.",
+                UserWarning,
+                stacklevel=4,
+            )
+            return
 
 
 # ----------------------------------------------------------------------
@@ -765,6 +789,7 @@ class WarmStartGridSearchCV(BaseSearchCV):
                 chains = plan_chains(
                     base_estimator, candidate_params, weakest_first=self._weakest_first
                 )
+                _warn_about_early_stopping(base_estimator, candidate_params, chains)
                 offset = len(all_candidate_params)
                 parents = np.full(n_candidates, -1, dtype=np.intp)
                 for chain in chains:
