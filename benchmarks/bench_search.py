@@ -5,6 +5,7 @@ Run from the repository root::
     python benchmarks/bench_search.py              # both grids, one run each
     python benchmarks/bench_search.py --repeats 2  # alternate the searches twice
     python benchmarks/bench_search.py --quick      # a tiny workload (seconds)
+    python benchmarks/bench_search.py --only "l1 x l2" --max-iter 200
 
 The task is one where the penalties matter: ``make_classification`` with 10
 informative features among 60 and three classes, 4,000 samples split 75/25
@@ -189,13 +190,17 @@ def main():
     parser.add_argument(
         "--quick", action="store_true", help="a tiny workload, to check the script"
     )
+    parser.add_argument(
+        "--max-iter", type=int, default=1000, help="the estimator's max_iter"
+    )
+    parser.add_argument("--only", default="", help="the grids whose name has this")
     args = parser.parse_args()
     if args.quick:
         X_train, X_test, y_train, y_test = task(n_samples=300)
         estimator = pipeline(hidden=(8,), max_iter=20)
     else:
         X_train, X_test, y_train, y_test = task()
-        estimator = pipeline()
+        estimator = pipeline(max_iter=args.max_iter)
     searches = {
         "GridSearchCV": GridSearchCV,
         "WarmStartGridSearchCV": WarmStartGridSearchCV,
@@ -203,6 +208,8 @@ def main():
     with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore", ConvergenceWarning)
         for name, grid in GRIDS.items():
+            if args.only not in name:
+                continue
             for repeat in range(args.repeats):
                 runs = {
                     label: run(
