@@ -17,6 +17,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import distributed
 import joblib
 import numpy as np
 import pytest
@@ -289,6 +290,26 @@ def test_per_layer_lists_are_ordered_layer_by_layer():
     assert start[4] == 0  # only [1e-3, 0] is below [1e-2, 0]
 
 
+def test_per_layer_lists_in_a_search(data):
+    X, y = data
+    X = StandardScaler().fit_transform(X)
+    grid = {"l1_weight": [[0.0, 0.0], [1e-3, 0.0], [1e-3, 1e-3]]}
+    cv = StratifiedKFold(3)
+    search = WarmStartGridSearchCV(
+        classifier(l1_method="proximal"), grid, cv=cv, refit_mode="path"
+    ).fit(X, y)
+    assert search.warm_start_from_.tolist() == [-1, 0, 1]
+    params = search.cv_results_["params"]
+    for split, (train, test) in enumerate(cv.split(X, y)):
+        model = replay_path(
+            classifier(l1_method="proximal"), X[train], y[train], params
+        )
+        assert search.cv_results_[f"split{split}_test_score"][2] == model.score(
+            X[test], y[test]
+        )
+    assert search.best_estimator_.l1_weight in grid["l1_weight"]
+
+
 def test_other_parameters_start_new_chains(data):
     X, y = data
     grid = {
@@ -479,7 +500,6 @@ def test_results_do_not_depend_on_n_jobs(data):
 
 
 def test_runs_on_joblib_dask_backend(data):
-    distributed = pytest.importorskip("distributed")
     X, y = data
     local = WarmStartGridSearchCV(pipeline(), prefixed(GRID), cv=3).fit(X, y)
     with (

@@ -725,6 +725,15 @@ class WarmStartGridSearchCV(BaseSearchCV):
         self.param_grid = param_grid
         self.refit_mode = refit_mode
 
+    @property
+    def n_features_in_(self):
+        """Number of features seen during fit; only with ``refit``.
+
+        As GridSearchCV's (whose docstring cross-references scikit-learn's
+        glossary, which this documentation does not have).
+        """
+        return super().n_features_in_
+
     def _run_search(self, evaluate_candidates, **kwargs):
         """Search all candidates in param_grid."""
         evaluate_candidates(ParameterGrid(self.param_grid))
