@@ -2,6 +2,12 @@
 
 from ._classifier import MLPRegularizedClassifier
 from ._regressor import MLPRegularizedRegressor
+from ._search import WarmStartGridSearchCV
 
 __version__ = "0.1.0"
-__all__ = ["MLPRegularizedClassifier", "MLPRegularizedRegressor", "__version__"]
+__all__ = [
+    "MLPRegularizedClassifier",
+    "MLPRegularizedRegressor",
+    "WarmStartGridSearchCV",
+    "__version__",
+]

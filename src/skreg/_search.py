@@ -1,0 +1,928 @@
+"""Grid search over the lambdas, warm-starting along penalty paths.
+
+:class:`WarmStartGridSearchCV` is scikit-learn's
+:class:`~sklearn.model_selection.GridSearchCV` with one change: how the
+candidates of a fold are fitted. GridSearchCV clones and fits every
+candidate from scratch; here the candidates that differ only in their
+penalties (``l1_weight``, ``l1_bias``, ``l2_weight``, ``l2_bias``) form a
+*chain*, fitted in one task per fold, where each candidate but the first
+starts from the solution of a weaker neighbour (``warm_start=True``).
+
+How a chain is ordered
+----------------------
+Each candidate's penalty is a vector: the four lambdas, per layer. A
+candidate warm-starts from a *parent* whose penalty is at most its own in
+every entry (weaker or equal everywhere). Among those, the parent is the one
+that changes ``l1_weight`` least, then ``l2_weight``, then ``l1_bias``, then
+``l2_bias`` (the latest fitted on ties): the measured cost of a warm start
+is in that order, so the costly ``l1_weight`` changes along one spine and
+the cheaper lambdas branch off it. A candidate with no weaker one is fitted
+cold. Candidates are fitted by increasing total strength (the sum of the
+vector), so every parent is fitted before its children; a full grid has a
+single cold fit per chain and fold (the weakest candidate), and its other
+candidates form a tree. Weakest first because a path from strong to weak
+penalties can stay collapsed: once an L1 penalty has set every weight of a
+layer to zero (``l1_method='proximal'``), the weaker candidates started there
+stay at the constant model (``benchmarks/bench_path_direction.py`` measures
+both orders).
+
+What is reused from scikit-learn
+--------------------------------
+The class derives from ``BaseSearchCV`` and keeps its scorers
+(``check_scoring``, ``_MultimetricScorer``), metadata routing, ``cv_results_``
+(``_format_results``), the choice of the best candidate, delegation of
+``predict``/``score``/..., ``error_score`` handling
+(``_warn_or_raise_about_fit_failures``, ``_insert_error_scores``,
+``_score``) and joblib's ``Parallel``. Only ``fit`` is its own, because the
+unit of work is a chain on a fold rather than a candidate on a fold.
+"""
+
+import copy
+import time
+import warnings
+from traceback import format_exc
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.model_selection import ParameterGrid, check_cv
+from sklearn.pipeline import Pipeline
+from sklearn.utils.metadata_routing import process_routing
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import indexable
+
+# isort: split
+# scikit-learn's private helpers, all imported here and nowhere else. No
+# public equivalent exists: the base class of the searches, the scoring and
+# failure bookkeeping of one fit, the splitting of X and fit parameters by CV
+# indices, and the parameter validation every scikit-learn estimator uses.
+from sklearn.base import _fit_context
+from sklearn.metrics._scorer import _MultimetricScorer
+from sklearn.model_selection._search import BaseSearchCV
+from sklearn.model_selection._validation import (
+    _insert_error_scores,
+    _score,
+    _warn_or_raise_about_fit_failures,
+)
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metadata_routing import _routing_enabled
+from sklearn.utils.metaestimators import _safe_split
+from sklearn.utils.validation import _check_method_params, _num_samples
+
+# isort: split
+from ._base import PENALTY_PARAMETERS, BaseMLPRegularized, per_layer_strengths
+
+__all__ = ["WarmStartGridSearchCV"]
+
+
+# ----------------------------------------------------------------------
+# Planning: chains of candidates and the parent of each
+# ----------------------------------------------------------------------
+def _penalty_prefix(estimator):
+    """The prefix of the final skreg estimator's parameters: '' or 'step__'.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is neither a skreg estimator nor a Pipeline ending
+        in one.
+    """
+    if isinstance(estimator, BaseMLPRegularized):
+        return ""
+    if (
+        isinstance(estimator, Pipeline)
+        and estimator.steps
+        and isinstance(estimator.steps[-1][1], BaseMLPRegularized)
+    ):
+        if getattr(estimator, "transform_input", None) is not None:
+            raise ValueError(
+                "WarmStartGridSearchCV does not support a Pipeline with "
+                "transform_input; use GridSearchCV."
+            )
+        return f"{estimator.steps[-1][0]}__"
+    raise TypeError(
+        "WarmStartGridSearchCV needs a skreg estimator (MLPRegularizedClassifier "
+        "or MLPRegularizedRegressor) or a Pipeline whose last step is one; got "
+        f"{estimator!r}. Use sklearn.model_selection.GridSearchCV for others."
+    )
+
+
+def _final_step(estimator):
+    return estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+
+
+def _same_value(a, b):
+    """Whether two parameter values are the same setting (conservatively)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b)
+    if isinstance(a, BaseEstimator):
+        return False  # distinct estimator objects: distinct settings
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(map(_same_value, a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+def _penalty_vector(estimator):
+    """The four lambdas of a candidate, per layer, as one tuple; None if invalid."""
+    final = _final_step(estimator)
+    if not isinstance(final, BaseMLPRegularized):
+        return None
+    try:
+        n_layers = len(final._hidden_layer_sizes()) + 1
+        return tuple(
+            strength
+            for name in PENALTY_PARAMETERS
+            for strength in per_layer_strengths(name, getattr(final, name), n_layers)
+        )
+    except (TypeError, ValueError):
+        return None
+
+
+#: The order in which the lambdas are kept fixed between a parent and its
+#: child, most costly change first: a warm start that changes l1_weight runs
+#: the most epochs, one that changes a bias lambda the fewest
+#: (benchmarks/bench_search.py; see the user guide's searching page).
+CHANGE_ORDER = ("l1_weight", "l2_weight", "l1_bias", "l2_bias")
+
+
+def _change(vector, parent):
+    """How far a warm start from ``parent`` goes, to compare parents.
+
+    The total absolute change of each lambda (over the layers), in
+    ``CHANGE_ORDER``; tuples compare lexicographically, so the parent that
+    changes l1_weight least wins, then the one that changes l2_weight least,
+    and so on.
+    """
+    per_lambda = np.abs(vector - parent).reshape(len(PENALTY_PARAMETERS), -1).sum(1)
+    return tuple(
+        float(per_lambda[PENALTY_PARAMETERS.index(name)]) for name in CHANGE_ORDER
+    )
+
+
+def plan_chains(base_estimator, candidate_params, *, weakest_first=True):
+    """Group the candidates into chains and choose where each starts.
+
+    Parameters
+    ----------
+    base_estimator : estimator
+        A skreg estimator or a Pipeline ending in one.
+    candidate_params : list of dict
+    weakest_first : bool, default=True
+        Warm-start each candidate from one with weaker (or equal) penalties
+        in every entry; False reverses the order (stronger parents), for
+        measurements only.
+
+    Returns
+    -------
+    chains : list of list of (int, int or None)
+        Each chain lists ``(candidate index, parent)`` in fitting order,
+        ``parent`` being the position in the chain of the candidate it
+        warm-starts from, or None for a cold fit. Candidates that share all
+        parameters but the penalties of the final estimator share a chain;
+        a candidate whose penalties are invalid (or whose final step is not
+        a skreg estimator) has a chain of its own.
+    """
+    prefix = _penalty_prefix(base_estimator)
+    penalty_keys = {prefix + name for name in PENALTY_PARAMETERS}
+    groups = []  # (shared parameters, [candidate indices])
+    for index, params in enumerate(candidate_params):
+        shared = {
+            key: value for key, value in params.items() if key not in penalty_keys
+        }
+        for key, members in groups:
+            if _same_value(key, shared):
+                members.append(index)
+                break
+        else:
+            groups.append((shared, [index]))
+
+    chains = []
+    sign = 1.0 if weakest_first else -1.0
+    for _, members in groups:
+        vectors = {
+            index: _penalty_vector(
+                clone(base_estimator).set_params(
+                    **clone(candidate_params[index], safe=False)
+                )
+            )
+            for index in members
+        }
+        chains.extend([(index, None)] for index in members if vectors[index] is None)
+        valid = [index for index in members if vectors[index] is not None]
+        order = sorted(valid, key=lambda index: (sign * sum(vectors[index]), index))
+        chain = []
+        for position, index in enumerate(order):
+            vector = np.asarray(vectors[index])
+            parent, parent_change = None, None
+            for earlier in range(position):
+                candidate = np.asarray(vectors[order[earlier]])
+                if candidate.shape != vector.shape or np.any(
+                    sign * candidate > sign * vector
+                ):
+                    continue
+                change = _change(vector, candidate)
+                if parent_change is None or change <= parent_change:
+                    parent, parent_change = earlier, change
+            chain.append((index, parent))
+        if chain:
+            chains.append(chain)
+    return chains
+
+
+def _warn_about_early_stopping(base_estimator, candidate_params, chains):
+    """Warn if a warm-started chain's estimator uses early stopping."""
+    for chain in chains:
+        if len(chain) < 2:
+            continue
+        head = clone(base_estimator).set_params(
+            **clone(candidate_params[chain[0][0]], safe=False)
+        )
+        if getattr(_final_step(head), "early_stopping", False):
+            warnings.warn(
+                "The estimator has early_stopping=True: a warm-started fit "
+                "stops once its validation score has not improved for "
+                "n_iter_no_change epochs and keeps its best weights, which "
+                "are often close to where it started, so the scores of "
+                "warm-started candidates mostly reflect their parent's "
+                "penalties. Set early_stopping=False (and a max_iter large "
+                "enough for fits to stop on tol), or use GridSearchCV.",
+                UserWarning,
+                stacklevel=4,
+            )
+            return
+
+
+# ----------------------------------------------------------------------
+# Fitting: the pre-steps once, then the final estimator along the chain
+# ----------------------------------------------------------------------
+class _ChainFitter:
+    """Fits the candidates of one chain on one training set.
+
+    The steps before the final estimator of a Pipeline are fitted once, by
+    :meth:`fit_pre_steps`, on the first candidate's settings (all candidates
+    of a chain share them); :meth:`fit_candidate` then fits the final
+    estimator of a candidate, cold or warm-started from a fitted one, and
+    :meth:`estimator` puts it back into the fitted pipeline.
+    """
+
+    def __init__(self, base_estimator):
+        self.base_estimator = base_estimator
+        self.is_pipeline = isinstance(base_estimator, Pipeline)
+        self.pipeline = None
+        self.fitted_steps = []
+        self.Xt = None
+        self.final_fit_params = {}
+
+    def candidate(self, params):
+        return clone(self.base_estimator).set_params(**clone(params, safe=False))
+
+    def fit_pre_steps(self, params, X, y, fit_params):
+        """Fit the pre-steps of the chain's pipeline (if any) on X, y."""
+        estimator = self.candidate(params)
+        if not self.is_pipeline:
+            self.Xt, self.final_fit_params = X, fit_params
+            return
+        self.pipeline = estimator
+        routed = self._route(estimator, fit_params)
+        Xt = X
+        for name, step in estimator.steps[:-1]:
+            if step is None or (isinstance(step, str) and step == "passthrough"):
+                self.fitted_steps.append((name, step))
+                continue
+            step_params = routed[name]
+            if hasattr(step, "fit_transform"):
+                Xt = step.fit_transform(Xt, y, **step_params["fit_transform"])
+            else:
+                Xt = step.fit(Xt, y, **step_params["fit"]).transform(Xt)
+            self.fitted_steps.append((name, step))
+        self.Xt = Xt
+        self.final_fit_params = routed[estimator.steps[-1][0]]["fit"]
+
+    @staticmethod
+    def _route(pipeline, fit_params):
+        """Per-step fit parameters, as Pipeline.fit routes them."""
+        if _routing_enabled():
+            return process_routing(pipeline, "fit", **fit_params)
+        routed = {name: {"fit": {}, "fit_transform": {}} for name, _ in pipeline.steps}
+        for key, value in fit_params.items():
+            if "__" not in key:
+                raise ValueError(
+                    f"Pipeline.fit does not accept the {key} parameter. You can "
+                    "pass parameters to specific steps of your pipeline using "
+                    "the stepname__parameter format, e.g. `Pipeline.fit(X, y, "
+                    "logisticregression__sample_weight=sample_weight)`."
+                )
+            step, parameter = key.split("__", 1)
+            routed[step]["fit"][parameter] = value
+            routed[step]["fit_transform"][parameter] = value
+        return routed
+
+    def fit_candidate(self, params, y, start=None):
+        """The candidate's final estimator, fitted cold or from ``start``."""
+        final = _final_step(self.candidate(params))
+        if start is None:
+            model = final
+        else:
+            model = copy.deepcopy(start)
+            model.set_params(
+                warm_start=True,
+                **{name: getattr(final, name) for name in PENALTY_PARAMETERS},
+            )
+        model.fit(self.Xt, y, **self.final_fit_params)
+        return model
+
+    def estimator(self, model):
+        """The fitted model as the user's estimator (its pipeline, if any)."""
+        if not self.is_pipeline:
+            return model
+        pipeline = copy.copy(self.pipeline)
+        pipeline.steps = [*self.fitted_steps, (self.pipeline.steps[-1][0], model)]
+        return pipeline
+
+
+def _error_scores(scorer, error_score):
+    if isinstance(scorer, _MultimetricScorer):
+        return {name: error_score for name in scorer._scorers}
+    return error_score
+
+
+def _progress_message(verbose, split_progress, candidate_progress, params, result):
+    """The line _fit_and_score prints after a fit (verbose > 1)."""
+    progress = ""
+    if verbose > 2:
+        progress = f" {split_progress[0] + 1}/{split_progress[1]}"
+        if verbose > 9:
+            progress += f"; {candidate_progress[0] + 1}/{candidate_progress[1]}"
+    end = f"[CV{progress}] END "
+    message = ", ".join(f"{key}={params[key]}" for key in sorted(params))
+    message += ";" if message else ""
+    if verbose > 2:
+        test, train = result["test_scores"], result.get("train_scores")
+        if isinstance(test, dict):
+            for name in sorted(test):
+                message += f" {name}: ("
+                if train is not None:
+                    message += f"train={train[name]:.3f}, "
+                message += f"test={test[name]:.3f})"
+        elif train is not None:
+            message += f", score=(train={train:.3f}, test={test:.3f})"
+        else:
+            message += f", score={test:.3f}"
+    message += f" {result['start']} total time="
+    message += f"{result['fit_time'] + result['score_time']:.1f}s"
+    return end + "." * max(80 - len(end) - len(message), 0) + message
+
+
+def _fit_and_score_chain(
+    base_estimator,
+    X,
+    y,
+    *,
+    train,
+    test,
+    chain,
+    candidate_params,
+    scorer,
+    fit_params,
+    score_params,
+    return_train_score,
+    error_score,
+    verbose,
+    split_progress,
+):
+    """Fit and score the candidates of a chain on one fold.
+
+    Returns
+    -------
+    results : list of (int, dict)
+        For each candidate of the chain, its index and the dict that
+        scikit-learn's ``_fit_and_score`` returns for it (``fit_error``,
+        ``test_scores``, ``train_scores`` if asked, ``n_test_samples``,
+        ``fit_time``, ``score_time``).
+    """
+    fit_params = _check_method_params(X, params=fit_params or {}, indices=train)
+    score_params = score_params or {}
+    score_params_train = _check_method_params(X, params=score_params, indices=train)
+    score_params_test = _check_method_params(X, params=score_params, indices=test)
+    X_train, y_train = _safe_split(base_estimator, X, y, train)
+    X_test, y_test = _safe_split(base_estimator, X, y, test, train)
+    n_test_samples = _num_samples(X_test)
+    n_candidates = len(candidate_params)
+
+    fitter = _ChainFitter(base_estimator)
+    start_time = time.time()
+    pre_step_error = None
+    try:
+        fitter.fit_pre_steps(
+            candidate_params[chain[0][0]], X_train, y_train, fit_params
+        )
+    except Exception:
+        if error_score == "raise":
+            raise
+        pre_step_error = format_exc()
+    pre_step_time = time.time() - start_time
+
+    results = []
+    fitted = {}  # position in the chain -> fitted model (or what it started from)
+    children_left = {}
+    for _, parent in chain:
+        if parent is not None:
+            children_left[parent] = children_left.get(parent, 0) + 1
+
+    for position, (index, parent) in enumerate(chain):
+        params = candidate_params[index]
+        start = fitted.get(parent) if parent is not None else None
+        result = {"start": "warm" if start is not None else "cold"}
+        start_time = time.time()
+        try:
+            if pre_step_error is not None:
+                raise _PreStepError(pre_step_error)
+            model = fitter.fit_candidate(params, y_train, start)
+        except Exception as error:
+            fit_time = time.time() - start_time
+            if error_score == "raise":
+                raise
+            result["fit_error"] = (
+                error.traceback if isinstance(error, _PreStepError) else format_exc()
+            )
+            result["test_scores"] = _error_scores(scorer, error_score)
+            if return_train_score:
+                result["train_scores"] = _error_scores(scorer, error_score)
+            # Its children start where it started.
+            fitted[position] = start
+            score_time = 0.0
+        else:
+            fit_time = time.time() - start_time
+            fitted[position] = model
+            estimator = fitter.estimator(model)
+            result["fit_error"] = None
+            result["test_scores"] = _score(
+                estimator, X_test, y_test, scorer, score_params_test, error_score
+            )
+            score_time = time.time() - start_time - fit_time
+            if return_train_score:
+                result["train_scores"] = _score(
+                    estimator, X_train, y_train, scorer, score_params_train, error_score
+                )
+        if position == 0:
+            fit_time += pre_step_time  # the pre-steps count once, at the chain's head
+        result["n_test_samples"] = n_test_samples
+        result["fit_time"] = fit_time
+        result["score_time"] = score_time
+        if verbose > 1:
+            print(
+                _progress_message(
+                    verbose, split_progress, (index, n_candidates), params, result
+                )
+            )
+        del result["start"]
+        results.append((index, result))
+        if parent is not None:
+            children_left[parent] -= 1
+            if children_left[parent] == 0:
+                del fitted[parent]  # no longer needed: free its memory
+        if not children_left.get(position):
+            fitted.pop(position, None)
+    return results
+
+
+class _PreStepError(Exception):
+    """The pipeline's pre-steps failed on this fold: every candidate fails."""
+
+    def __init__(self, traceback):
+        super().__init__(traceback)
+        self.traceback = traceback
+
+
+def _fit_path(base_estimator, X, y, path_params, fit_params):
+    """Fit the candidates of ``path_params`` in turn, each from the previous one."""
+    fitter = _ChainFitter(base_estimator)
+    fitter.fit_pre_steps(path_params[0], X, y, fit_params)
+    model = None
+    for params in path_params:
+        model = fitter.fit_candidate(params, y, model)
+    model.set_params(warm_start=_final_step(fitter.candidate(params)).warm_start)
+    return fitter.estimator(model)
+
+
+# ----------------------------------------------------------------------
+# The search
+# ----------------------------------------------------------------------
+class WarmStartGridSearchCV(BaseSearchCV):
+    """Exhaustive search over a parameter grid, warm-starting along the lambdas.
+
+    The interface and the results of scikit-learn's
+    :class:`~sklearn.model_selection.GridSearchCV` (the same parameters, the
+    same ``cv_results_`` keys, ``best_params_``, ``best_score_``,
+    ``best_estimator_``, ``predict``, ``score`` ...), for an
+    :class:`~skreg.MLPRegularizedClassifier` or
+    :class:`~skreg.MLPRegularizedRegressor`, or a
+    :class:`~sklearn.pipeline.Pipeline` ending in one. What differs is how
+    the candidates of a fold are fitted:
+
+    - Candidates that share every parameter but the penalties of the final
+      estimator (``l1_weight``, ``l1_bias``, ``l2_weight``, ``l2_bias``,
+      floats or per-layer lists) form a **chain**. Anything else in the grid
+      (architecture, solver, ``l1_method``, a pipeline step's parameters)
+      starts a new chain.
+    - Within a chain, each candidate starts from the fitted model of a
+      candidate whose lambdas are weaker or equal in every layer, with
+      ``warm_start=True``: preferably one with the same ``l1_weight``, whose
+      change costs the most epochs, then the same ``l2_weight``, then bias
+      lambdas. The weakest is fitted cold, exactly as GridSearchCV would fit
+      it. Candidates are fitted from
+      the weakest to the strongest: started from a strong L1 penalty that
+      removed every weight, a path stays collapsed at weaker ones.
+    - In a Pipeline, the steps before the final estimator are fitted once per
+      fold and chain; each candidate is scored right after its fit, through
+      the pipeline, as GridSearchCV scores it.
+    - Each task of the parallel loop is one chain on one fold, so the results
+      do not depend on ``n_jobs``.
+
+    Warm-started candidates are not independent fits: the network's loss is
+    not convex, and a warm start ends near where it started, at a solution a
+    cold fit need not reach (for instance sparser, the weights an earlier
+    candidate's L1 penalty removed coming back only as needed). Their
+    cross-validated scores are those of the models on the path. With
+    ``refit=True`` the best candidate is then refitted cold on the whole
+    data, as GridSearchCV does (``refit_mode='cold'``), or along its path
+    (``refit_mode='path'``) to get the very kind of model that was scored.
+    See :ref:`searching`.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        An :class:`~skreg.MLPRegularizedClassifier`, an
+        :class:`~skreg.MLPRegularizedRegressor`, or a
+        :class:`~sklearn.pipeline.Pipeline` whose last step is one. Its
+        ``warm_start`` is used as set for the cold fits and the refit; warm
+        starts along a chain set it to True.
+
+    param_grid : dict or list of dict
+        As for :class:`~sklearn.model_selection.GridSearchCV`: parameter
+        names (with the step prefix in a pipeline, e.g.
+        ``mlpregularizedclassifier__l1_weight``) mapped to lists of values; a
+        lambda's values may be floats or per-layer lists.
+
+    scoring : str, callable, list, tuple or dict, default=None
+        As for GridSearchCV: the estimator's ``score`` by default.
+
+    n_jobs : int, default=None
+        Number of jobs to run in parallel, over the (chain, fold) tasks.
+        ``None`` means 1 unless in a :func:`joblib.parallel_backend` context.
+        A grid of one chain runs at most ``n_splits`` tasks at a time.
+
+    refit : bool, str, or callable, default=True
+        As for GridSearchCV: refit the best candidate on the whole data set
+        (for multiple metrics, the name of the scorer that picks it, or a
+        callable of ``cv_results_`` returning its index).
+
+    refit_mode : {'cold', 'path'}, default='cold'
+        How the best candidate is refitted with ``refit``:
+
+        - 'cold': a clone with the best parameters, fitted from scratch on
+          the whole data, exactly as GridSearchCV refits it;
+        - 'path': the candidates from its chain's cold start to it, fitted in
+          turn on the whole data with warm starts, as on each fold. This
+          gives the kind of model that was scored, at the cost of the fits
+          before it on its path (``refit_time_``).
+
+    cv : int, cross-validation generator or an iterable, default=None
+        As for GridSearchCV (5-fold, stratified for classifiers).
+
+    verbose : int, default=0
+        Verbosity as in GridSearchCV: >0 prints the number of folds,
+        candidates and chains; >1 one line per fit (marked ``cold`` or
+        ``warm``); >2 the scores too.
+
+    pre_dispatch : int or str, default='2*n_jobs'
+        Controls the number of tasks dispatched during parallel execution,
+        as for GridSearchCV.
+
+    error_score : 'raise' or numeric, default=np.nan
+        Score of a candidate whose fit fails on a fold; 'raise' raises the
+        error. A failed candidate passes on to the candidates warm-started
+        from it the model it started from (a cold start if it was the first).
+        If the pre-steps of a pipeline fail on a fold, every candidate of the
+        chain fails there.
+
+    return_train_score : bool, default=False
+        Also score each candidate on its training folds.
+
+    Attributes
+    ----------
+    cv_results_ : dict of numpy (masked) ndarrays
+        GridSearchCV's table of results, with the same keys; ``mean_fit_time``
+        of a chain's first candidate includes the fitting of the pipeline's
+        pre-steps, and the other candidates' fit times are those of their
+        warm starts.
+
+    best_estimator_ : estimator
+        The refitted best candidate (``refit`` not False).
+
+    best_score_ : float
+        Mean cross-validated score of the best candidate.
+
+    best_params_ : dict
+        Parameters of the best candidate.
+
+    best_index_ : int
+        Index of the best candidate in ``cv_results_``.
+
+    warm_start_from_ : ndarray of int of shape (n_candidates,)
+        For each candidate, the index of the candidate it is warm-started
+        from on every fold, or -1 for a cold fit.
+
+    scorer_ : function or dict
+        Scorer(s) used on the held-out data.
+
+    n_splits_ : int
+        Number of cross-validation splits.
+
+    refit_time_ : float
+        Seconds spent refitting the best candidate (with ``refit_mode='path'``,
+        its whole path).
+
+    multimetric_ : bool
+        Whether the scorers compute several metrics.
+
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (classifiers, with ``refit``).
+
+    n_features_in_ : int
+        Number of features seen during fit (with ``refit``).
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit (with ``refit``), when X has
+        string column names.
+
+    See Also
+    --------
+    sklearn.model_selection.GridSearchCV : Every candidate fitted from scratch.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skreg import MLPRegularizedClassifier, WarmStartGridSearchCV
+    >>> X, y = make_classification(n_samples=200, n_features=8, random_state=0)
+    >>> search = WarmStartGridSearchCV(
+    ...     MLPRegularizedClassifier(hidden_layer_sizes=(8,), solver="lbfgs",
+    ...                              l1_method="proximal",
+    ...                              max_iter=2000, random_state=0),
+    ...     {"l1_weight": [0.0, 1e-3, 1e-2], "l2_weight": [1e-3, 1e-2]},
+    ...     cv=3,
+    ... ).fit(X, y)
+    >>> len(search.cv_results_["params"])
+    6
+    >>> search.warm_start_from_  # the weakest candidate is the only cold fit
+    array([-1,  0,  0,  2,  2,  4])
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSearchCV._parameter_constraints,
+        "param_grid": [dict, list],
+        "refit_mode": [StrOptions({"cold", "path"})],
+    }
+
+    #: Fit each chain from the weakest penalties to the strongest (False:
+    #: the reverse, for benchmarks/bench_path_direction.py only).
+    _weakest_first = True
+
+    def __init__(
+        self,
+        estimator,
+        param_grid,
+        *,
+        scoring=None,
+        n_jobs=None,
+        refit=True,
+        refit_mode="cold",
+        cv=None,
+        verbose=0,
+        pre_dispatch="2*n_jobs",
+        error_score=np.nan,
+        return_train_score=False,
+    ):
+        super().__init__(
+            estimator=estimator,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            error_score=error_score,
+            return_train_score=return_train_score,
+        )
+        self.param_grid = param_grid
+        self.refit_mode = refit_mode
+
+    @property
+    def n_features_in_(self):
+        """Number of features seen during fit; only with ``refit``.
+
+        As GridSearchCV's (whose docstring cross-references scikit-learn's
+        glossary, which this documentation does not have).
+        """
+        return super().n_features_in_
+
+    def _run_search(self, evaluate_candidates, **kwargs):
+        """Search all candidates in param_grid."""
+        evaluate_candidates(ParameterGrid(self.param_grid))
+
+    @_fit_context(
+        # WarmStartGridSearchCV.estimator is not validated yet
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y=None, **params):
+        """Run fit with all sets of parameters, chain by chain.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        **params : dict of str -> object
+            Parameters passed to the ``fit`` method of the estimator, the
+            scorer and the CV splitter, as for GridSearchCV (e.g.
+            ``sample_weight``, or ``mlpregularizedclassifier__sample_weight``
+            for a pipeline, and ``groups``).
+
+        Returns
+        -------
+        self : object
+            The fitted search.
+        """
+        if getattr(self, "_skl_callbacks", None):
+            raise ValueError("WarmStartGridSearchCV does not support callbacks.")
+        _penalty_prefix(self.estimator)
+        scorers, refit_metric = self._get_scorers()
+
+        X, y = indexable(X, y)
+        params = _check_method_params(X, params=params)
+        routed_params = self._get_routed_params_for_fit(params)
+
+        self._checked_cv_orig = check_cv(
+            self.cv, y, classifier=is_classifier(self.estimator)
+        )
+        self.n_splits_ = self._checked_cv_orig.get_n_splits(
+            X, y, **routed_params.splitter.split
+        )
+        base_estimator = clone(self.estimator)
+        parallel = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch)
+
+        results = {}
+        all_candidate_params, all_out, all_parents = [], [], []
+        all_more_results = {}
+        with parallel:
+
+            def evaluate_candidates(candidate_params, cv=None, more_results=None):
+                cv = cv or self._checked_cv_orig
+                candidate_params = list(candidate_params)
+                n_candidates, n_splits = len(candidate_params), self.n_splits_
+                cv_splits = list(cv.split(X, y, **routed_params.splitter.split))
+                if len(cv_splits) != n_splits:
+                    raise ValueError(
+                        "cv.split and cv.get_n_splits return inconsistent "
+                        f"results. Expected {n_splits} splits, got {len(cv_splits)}"
+                    )
+                chains = plan_chains(
+                    base_estimator, candidate_params, weakest_first=self._weakest_first
+                )
+                _warn_about_early_stopping(base_estimator, candidate_params, chains)
+                offset = len(all_candidate_params)
+                parents = np.full(n_candidates, -1, dtype=np.intp)
+                for chain in chains:
+                    for index, parent in chain:
+                        if parent is not None:
+                            parents[index] = offset + chain[parent][0]
+                if self.verbose > 0:
+                    n_warm = int(np.count_nonzero(parents >= 0))
+                    print(
+                        f"Fitting {n_splits} folds for each of {n_candidates} "
+                        f"candidates, totalling {n_candidates * n_splits} fits"
+                    )
+                    print(
+                        f"in {len(chains)} chains per fold: "
+                        f"{n_candidates - n_warm} cold fits and {n_warm} warm "
+                        "starts per fold"
+                    )
+
+                tasks = [
+                    (chain, split_index, train, test)
+                    for chain in chains
+                    for split_index, (train, test) in enumerate(cv_splits)
+                ]
+                outputs = parallel(
+                    delayed(_fit_and_score_chain)(
+                        base_estimator,
+                        X,
+                        y,
+                        train=train,
+                        test=test,
+                        chain=chain,
+                        candidate_params=candidate_params,
+                        scorer=scorers,
+                        fit_params=routed_params.estimator.fit,
+                        score_params=routed_params.scorer.score,
+                        return_train_score=self.return_train_score,
+                        error_score=self.error_score,
+                        verbose=self.verbose,
+                        split_progress=(split_index, n_splits),
+                    )
+                    for chain, split_index, train, test in tasks
+                )
+                # GridSearchCV's order: candidate by candidate, splits within.
+                out = [None] * (n_candidates * n_splits)
+                for (_, split_index, _, _), chain_results in zip(
+                    tasks, outputs, strict=True
+                ):
+                    for index, result in chain_results:
+                        out[index * n_splits + split_index] = result
+                if len(out) < 1:
+                    raise ValueError(
+                        "No fits were performed. Was the CV iterator empty? "
+                        "Were there no candidates?"
+                    )
+                _warn_or_raise_about_fit_failures(out, self.error_score)
+                if callable(self.scoring):
+                    _insert_error_scores(out, self.error_score)
+
+                all_candidate_params.extend(candidate_params)
+                all_out.extend(out)
+                all_parents.extend(parents)
+                if more_results is not None:
+                    for key, value in more_results.items():
+                        all_more_results.setdefault(key, []).extend(value)
+                nonlocal results
+                results = self._format_results(
+                    all_candidate_params, n_splits, all_out, all_more_results
+                )
+                return results
+
+            self._run_search(evaluate_candidates)
+
+            first_test_score = all_out[0]["test_scores"]
+            self.multimetric_ = isinstance(first_test_score, dict)
+            if callable(self.scoring) and self.multimetric_:
+                self._check_refit_for_multimetric(first_test_score)
+                refit_metric = self.refit
+
+        self.warm_start_from_ = np.asarray(all_parents, dtype=np.intp)
+        if self.refit or not self.multimetric_:
+            self.best_index_ = self._select_best_index(
+                self.refit, refit_metric, results
+            )
+            if not callable(self.refit):
+                self.best_score_ = results[f"mean_test_{refit_metric}"][
+                    self.best_index_
+                ]
+            self.best_params_ = results["params"][self.best_index_]
+
+        if self.refit:
+            refit_params = routed_params.estimator.fit
+            start_time = time.time()
+            if self.refit_mode == "path":
+                self.best_estimator_ = self._fit_along_path(
+                    X, y, self.best_index_, all_candidate_params, refit_params
+                )
+            else:
+                self.best_estimator_ = clone(base_estimator).set_params(
+                    **clone(self.best_params_, safe=False)
+                )
+                if y is not None:
+                    self.best_estimator_.fit(X, y, **refit_params)
+                else:
+                    self.best_estimator_.fit(X, **refit_params)
+            self.refit_time_ = time.time() - start_time
+            if hasattr(self.best_estimator_, "feature_names_in_"):
+                self.feature_names_in_ = self.best_estimator_.feature_names_in_
+
+        if isinstance(scorers, _MultimetricScorer):
+            self.scorer_ = scorers._scorers
+        else:
+            self.scorer_ = scorers
+        self.cv_results_ = results
+        return self
+
+    def _fit_along_path(self, X, y, index, candidate_params, fit_params):
+        """Fit candidate ``index`` on X, y along its path, as on each fold.
+
+        The candidates from the cold start of its chain to it (following
+        ``warm_start_from_``) are fitted in turn, each warm-started from the
+        previous one; the pipeline's pre-steps are fitted once.
+        """
+        path = []
+        while index >= 0:
+            path.append(candidate_params[index])
+            index = self.warm_start_from_[index]
+        return _fit_path(clone(self.estimator), X, y, path[::-1], fit_params)
