@@ -4,6 +4,7 @@ import doctest
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import skreg.__main__ as main_job
@@ -16,22 +17,40 @@ def test_docstring_examples():
     assert failures == 0
 
 
-def test_report_has_the_three_tables(capsys):
-    main_job.main(["--max-iter", "2", "--cv", "2"])
+TINY = ["--max-iter", "3", "--repeats", "1"]
+
+
+def test_report_has_both_tables_and_a_progress_line_per_stage(capsys):
+    main_job.main(TINY)
     report = capsys.readouterr().out
-    for setting, _ in main_job.SETTINGS:
-        assert setting in report
-    assert "1. One penalty at a time" in report
-    assert "2. Grid searches, 2-fold" in report
-    assert "3. The best model of each search" in report
-    # The search rows name every lambda, and scikit-learn's alpha grid.
-    assert "l1_weight  l1_bias  l2_weight  l2_bias" in report
-    assert "same as l2_weight" in report
+    for label, _ in main_job.SINGLE_PENALTIES:
+        assert label in report
+    assert "best: " in report
+    assert "1. Each penalty alone, and the best combination" in report
+    assert "2. The same search (15 candidates x 3 folds), median of 1 run" in report
+    for search in ("GridSearchCV", "WarmStartGridSearchCV"):
+        assert f"\n{search} " in report
+    progress = [line for line in report.splitlines() if line.startswith("[")]
+    assert [line[:5] for line in progress] == ["[1/3]", "[2/3]", "[3/3]"]
 
 
-def test_plot_saves_the_regularization_path(tmp_path, capsys):
+def test_rows_report_what_the_models_kept():
+    X_train, X_test, y_train, y_test = main_job.make_data(0)
+    assert X_train.shape == (main_job.N_TRAIN, main_job.N_FEATURES)
+    pipeline = main_job.make_model(5, 0, l1_bias=0.01)
+    main_job.quietly(lambda: pipeline.fit(X_train, y_train))
+    row = main_job.describe("l1_bias", pipeline, X_test, y_test)
+    biases = np.concatenate(pipeline[-1].intercepts_)
+    # The proximal L1 bias penalty zeroes biases exactly; the row counts them.
+    assert row["zero biases"] == f"{np.count_nonzero(biases == 0)}/{biases.size}"
+    kept = np.flatnonzero(pipeline[-1].coefs_[0].any(axis=1))
+    assert row["inputs kept"] == f"{kept.size}/{main_job.N_FEATURES}"
+    assert row["test accuracy"] == pipeline.score(X_test, y_test)
+
+
+def test_plot_saves_the_search_figure(tmp_path, capsys):
     figure = tmp_path / "path.png"
-    main_job.main(["--max-iter", "1", "--cv", "2", "--plot", str(figure)])
+    main_job.main([*TINY, "--plot", str(figure)])
     assert figure.stat().st_size > 0
     assert f"saved to {figure}" in capsys.readouterr().out
 
@@ -43,16 +62,16 @@ def test_help_explains_the_options():
         text=True,
         check=True,
     )
-    for option in ("--max-iter", "--cv", "--n-jobs", "--random-state", "--plot"):
+    for option in ("--max-iter", "--repeats", "--random-state", "--plot"):
         assert option in result.stdout
 
 
-@pytest.mark.parametrize("arguments", [["--cv", "1"], ["--max-iter", "0"]])
+@pytest.mark.parametrize("arguments", [["--repeats", "0"], ["--max-iter", "0"]])
 def test_bad_arguments_exit_with_a_message(arguments, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main_job.main(arguments)
     assert exit_info.value.code == 2
-    assert "--max-iter must be at least 1" in capsys.readouterr().err
+    assert "--max-iter and --repeats must be at least 1" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
