@@ -67,6 +67,8 @@ GRID = {
     f"{STEP}__l2_weight": [0.0, 1e-3, 1e-2],
 }
 CV = 3
+#: Where l1_weight = 0 sits on the figure's log axis (--plot).
+GRID_LEFT_EDGE = 3e-4
 
 
 def make_data(random_state):
@@ -213,10 +215,6 @@ def save_path_figure(search, filename):
     )
     axes.legend()
     figure.savefig(filename)
-
-
-#: Where l1_weight = 0 sits on the figure's log axis.
-GRID_LEFT_EDGE = 3e-4
 
 
 def check_figure_path(parser, filename):

@@ -33,6 +33,7 @@ from threadpoolctl import ThreadpoolController
 
 from ._functions import ACTIVATIONS, LOSSES
 from ._network import forward, ignore_stage
+from ._penalties import SplitL1
 
 #: lbfgs evaluates the full-batch loss this many rows at a time.
 LBFGS_CHUNK_ROWS = 2048
@@ -354,6 +355,10 @@ class Validation:
     score: object
     out_activation: str
 
+    def __post_init__(self):
+        # The held-out data loss is a weighted mean, as the training one.
+        self.weights = self.sample_weight / self.sample_weight.sum()
+
     def evaluate(self, network, penalty, scratch):
         """Score and penalized loss of the network on the held-out data.
 
@@ -374,9 +379,7 @@ class Validation:
         outputs = logits.copy()
         ACTIVATIONS[self.out_activation](outputs)
         score = self.score(outputs, self.y, self.sample_weight)
-        weights = (self.sample_weight / self.sample_weight.sum()).astype(
-            network.dtype, copy=False
-        )
+        weights = self.weights.astype(network.dtype, copy=False)
         penalty_value = penalty.value(network.params, scratch)
         # The loss overwrites the logits with its gradient (unused).
         loss = LOSSES[network.loss](logits, self.Y, weights) + penalty_value
@@ -583,7 +586,8 @@ def train_lbfgs(
         penalty.require("lbfgs_reformulations", "lbfgs")
         phases = _reformulation_phases(penalty)
     else:
-        phases = (IdentityReformulation,)
+        # Nothing to split: SplitL1 of no entry is the identity (z = theta).
+        phases = (SplitL1,)
     n_samples = X.shape[0]
     weights = (sample_weight / sample_weight.sum()).astype(network.dtype)
     # Full-batch loss in chunks: memory of one chunk, not of all rows.
@@ -657,7 +661,9 @@ def train_lbfgs(
         single_threaded_foreign_blas(),
     ):
         first, *polishes = phases
-        reformulation = first(penalty.nonsmooth_entries, penalty.size)
+        reformulation = first(
+            penalty.nonsmooth_entries if proximal else (), penalty.size
+        )
         outcome = minimize()
         reformulation.merge(outcome.x, out=network.params)
         result.n_iter, n_evaluations = outcome.nit, outcome.nfev
@@ -700,37 +706,6 @@ def train_lbfgs(
         result.loss_curve.append(float(outcome.fun))
         result.penalty_curve.append(penalty.value(network.params, scratch))
     return result
-
-
-class IdentityReformulation:
-    """No reformulation: the solver's variables are the parameters themselves.
-
-    The interface of :class:`~skreg._penalties.SplitL1`, for a penalty whose
-    terms are all treated as smooth.
-    """
-
-    def __init__(self, entries, size):
-        self.n_variables = size
-
-    def split(self, theta):
-        """Return the parameters as a new float64 array."""
-        return theta.astype(np.float64)
-
-    def merge(self, z, out):
-        """Write the variables into the parameter buffer."""
-        out[...] = z
-
-    def bounds(self):
-        """None: no bounds."""
-        return None
-
-    def value(self, z):
-        """Zero: no term is reformulated."""
-        return 0.0
-
-    def gradient(self, theta_gradient):
-        """The parameters' gradient, as a new float64 array."""
-        return theta_gradient.astype(np.float64)
 
 
 def _reformulation_phases(penalty):
