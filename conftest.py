@@ -1,6 +1,6 @@
 """Collection rules and options for the whole repository (pyproject's testpaths).
 
-``--doctest-modules`` imports every module of src/skreg; the numba engine's
+``--doctest-modules`` imports every module of skreg; the numba engine's
 kernels need the optional dependency numba and the ONNX converters skl2onnx,
 so each is skipped without its dependency.
 
@@ -16,9 +16,9 @@ import pytest
 
 collect_ignore = []
 if importlib.util.find_spec("numba") is None:
-    collect_ignore.append("src/skreg/_kernels.py")
+    collect_ignore.append("skreg/_kernels.py")
 if importlib.util.find_spec("skl2onnx") is None:
-    collect_ignore.append("src/skreg/onnx.py")
+    collect_ignore.append("skreg/onnx.py")
 
 
 def pytest_addoption(parser):

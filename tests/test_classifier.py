@@ -5,10 +5,10 @@ import copy
 import numpy as np
 import pytest
 import reference_mlp as ref
-from conftest import make_problem
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit, log_expit, log_softmax
 
+from conftest import make_problem
 from skreg import MLPRegularizedClassifier
 
 SOLVERS = ["sgd", "adam", "lbfgs"]

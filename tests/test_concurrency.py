@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import make_problem
 from numpy.testing import assert_array_equal
 from sklearn.base import is_classifier
 
+from conftest import make_problem
 from skreg import MLPRegularizedClassifier, MLPRegularizedRegressor
 
 N_THREADS = 8

@@ -8,7 +8,6 @@ computed by the independent reference in ``reference_mlp``.
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import entries
 from numpy.testing import assert_allclose, assert_array_equal
 from reference_mlp import (
     central_differences,
@@ -18,6 +17,7 @@ from reference_mlp import (
     unpack,
 )
 
+from conftest import entries
 from skreg._network import Network, forward, layer_views, n_parameters
 from skreg._penalties import NetworkPenalty
 

@@ -17,13 +17,13 @@ import numpy as np
 import onnxruntime
 import pytest
 import skl2onnx
-from conftest import make_problem
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import skreg
 import skreg.onnx  # noqa: F401  (registers the converters)
+from conftest import make_problem
 from skreg import MLPRegularizedClassifier, MLPRegularizedRegressor
 
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]

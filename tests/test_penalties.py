@@ -4,11 +4,11 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import entries
 from numpy.testing import assert_allclose, assert_array_equal
 from reference_mlp import central_differences
 from scipy.optimize import minimize
 
+from conftest import entries
 from skreg._penalties import (
     L1,
     L2,

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import skops.io as sio
-from conftest import make_problem
 from numpy.testing import assert_array_equal
 from sklearn.base import is_classifier
 
+from conftest import make_problem
 from skreg import MLPRegularizedClassifier, MLPRegularizedRegressor
 
 SOLVERS = ["sgd", "adam", "lbfgs"]

@@ -8,7 +8,6 @@ against scikit-learn's Lasso and ElasticNet are in test_linear_models.py.
 
 import numpy as np
 import pytest
-from conftest import entries
 from scipy.optimize import approx_fprime
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -19,6 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from conftest import entries
 from skreg import MLPRegularizedClassifier, MLPRegularizedRegressor
 from skreg._penalties import L1, NetworkPenalty, SplitL1
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import reference_mlp as ref
-from conftest import make_problem
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import r2_score
 
+from conftest import make_problem
 from skreg import MLPRegularizedRegressor
 
 ignore_convergence = pytest.mark.filterwarnings(

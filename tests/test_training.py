@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from conftest import entries
 from numpy.testing import assert_allclose
 
+from conftest import entries
 from skreg._network import Network
 from skreg._optimizers import SGDOptimizer
 from skreg._penalties import NetworkPenalty
