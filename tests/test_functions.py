@@ -10,6 +10,7 @@ from reference_mlp import (
     softmax,
 )
 
+from conftest import requires_sklearn_poisson_mlp
 from skreg._functions import (
     ACTIVATIONS,
     DERIVATIVES,
@@ -66,6 +67,7 @@ def test_exp_activation_is_the_exponential_in_place():
     assert_allclose(Z_work, np.exp(Z), rtol=1e-15)
 
 
+@requires_sklearn_poisson_mlp
 def test_poisson_loss_is_scikit_learns():
     from sklearn.neural_network._base import poisson_loss
 

@@ -6,7 +6,7 @@ import reference_mlp as ref
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import r2_score
 
-from conftest import make_problem
+from conftest import make_problem, requires_sklearn_poisson_mlp
 from skreg import MLPRegularizedRegressor
 
 ignore_convergence = pytest.mark.filterwarnings(
@@ -99,6 +99,7 @@ def test_poisson_predicts_the_exponential_of_the_network(n_outputs, solver):
     assert_allclose(prediction, expected.reshape(y.shape), rtol=1e-12)
 
 
+@requires_sklearn_poisson_mlp
 @ignore_convergence
 def test_poisson_data_loss_equals_scikit_learns_mlp():
     from sklearn.neural_network import MLPRegressor
