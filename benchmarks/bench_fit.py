@@ -26,6 +26,14 @@ peak of fit's own allocations traced by tracemalloc, in a separate untimed
 fit) next to the size of the training data (X and the one-hot targets) +
 model + optimizer state, and both models' training accuracies. The machine is
 shared and noisy: compare the ratios, not the absolute times.
+
+A last table fits the largest workload in float32 with the default engine
+from three layouts of the same data, in turns: a row-major (C-ordered) array,
+a column-major (Fortran-ordered) one and a pandas DataFrame (column-major
+too); per layout the median milliseconds per epoch, its ratio to the
+row-major one, and the peak memory of the fit (the data, which exists before
+fit, plus fit's own allocations, the conversion to row-major among them)
+against the data's size.
 """
 
 import argparse
@@ -227,6 +235,51 @@ def run(quick):
     print("\nPenalty overhead (epoch with all four penalties / with L2 only):")
     for name, dtype, engine, ratio in overheads:
         print(f"  {name:<20}{dtype:<9}{engine:<8}{ratio:.3f}")
+    layouts(quick)
+
+
+def dataframe(X):
+    import pandas as pd
+
+    return pd.DataFrame(X)
+
+
+#: The same data in the layouts users pass: name -> f(row-major X).
+LAYOUTS = {
+    "C-ordered array": np.ascontiguousarray,
+    "Fortran-ordered array": np.asfortranarray,
+    "pandas DataFrame": dataframe,
+}
+
+
+def layouts(quick):
+    """Epoch time and peak memory of the largest workload by input layout."""
+    name, loader, hidden, batch_size, epochs, repeats = WORKLOADS[-1]
+    if quick:
+        repeats = max(2, repeats // 2)
+    X64, y = loader()
+    X = X64.astype(np.float32)
+    inputs = {layout: convert(X) for layout, convert in LAYOUTS.items()}
+    model = make_models(hidden, batch_size, epochs, engine="auto")[0]
+    timed_fit(clone(model).set_params(max_iter=1), X, y)
+    times = {layout: [] for layout in inputs}
+    for _ in range(repeats):
+        for layout, data in inputs.items():
+            times[layout].append(timed_fit(clone(model), data, y))
+    print(f"\nInput layouts ({name}, float32, engine='auto'):")
+    header = (
+        f"{'layout':<24}{'ms/epoch':>10}{'/ C-ordered':>13}{'peak MB':>9}{'data MB':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    row_major = statistics.median(times["C-ordered array"])
+    for layout, data in inputs.items():
+        median = statistics.median(times[layout])
+        peak = X.nbytes + peak_fit_memory(clone(model), data, y)
+        print(
+            f"{layout:<24}{1e3 * median / epochs:>10.1f}{median / row_major:>13.2f}"
+            f"{peak / 2**20:>9.1f}{X.nbytes / 2**20:>9.1f}"
+        )
 
 
 def main():

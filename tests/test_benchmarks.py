@@ -34,6 +34,15 @@ def test_matmul_floor_times_an_epoch_of_products():
     assert np.isfinite(floor) and floor > 0
 
 
+def test_layout_table_has_a_row_per_layout(monkeypatch, capsys):
+    monkeypatch.setattr(
+        bench_fit, "WORKLOADS", [("tiny", bench_fit.digits, (4,), 64, 1, 1)]
+    )
+    bench_fit.layouts(quick=True)
+    rows = capsys.readouterr().out.splitlines()[-len(bench_fit.LAYOUTS) :]
+    assert [row[:24].strip() for row in rows] == list(bench_fit.LAYOUTS)
+
+
 def test_kernel_benchmark_steps_agree_with_numpy():
     pytest.importorskip("numba")
     import bench_kernels
