@@ -122,6 +122,73 @@ def validate_numeric_data(estimator, X, y="no_validation", **check_params):
         ) from None
 
 
+def checked_sample_weight(sample_weight, X):
+    """scikit-learn's sample weight check, in X's dtype, naming an underflow.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,) or None
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+
+    Returns
+    -------
+    sample_weight : ndarray of shape (n_samples,)
+        In X's dtype, finite and non-negative.
+    """
+    try:
+        return _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+    except ValueError as error:
+        if not _underflows(sample_weight, X.dtype):
+            raise
+        given = np.asarray(sample_weight, dtype=np.float64)
+        raise ValueError(
+            "sample_weight underflows to zero in X's dtype "
+            f"{X.dtype.name} (its largest weight is {given.max():.3g}; the "
+            f"dtype's smallest is {np.finfo(X.dtype).smallest_subnormal:.3g}): "
+            "scale the weights up, since only their ratios matter."
+        ) from error
+
+
+def _underflows(sample_weight, dtype):
+    """Whether valid positive weights all round to zero in ``dtype``."""
+    if sample_weight is None:
+        return False
+    try:
+        given = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    valid = np.all(np.isfinite(given)) and np.all(given >= 0) and np.any(given > 0)
+    return bool(valid and not np.any(given.astype(dtype) > 0))
+
+
+def scaled_sample_weight(sample_weight):
+    r"""The sample weights scaled so that no sum of them overflows.
+
+    The objective's data loss is a weighted *mean*,
+    :math:`\sum_i w_i \ell_i / \sum_i w_i`, unchanged when every weight is
+    multiplied by the same constant. Weights whose sum overflows (the
+    largest finite floats, say) are divided by their maximum, so that every
+    sum of them is at most ``n_samples``; other weights are returned as they
+    are, so that their results stay bit for bit those of scikit-learn's MLP.
+
+    Parameters
+    ----------
+    sample_weight : ndarray of shape (n_samples,)
+        Finite, non-negative, not all zero.
+
+    Returns
+    -------
+    sample_weight : ndarray of shape (n_samples,)
+    """
+    with np.errstate(over="ignore"):
+        total = sample_weight.sum()
+    if np.isfinite(total):
+        return sample_weight
+    return sample_weight / sample_weight.max()
+
+
 def _check_solver(estimator):
     if estimator.solver not in STOCHASTIC_SOLVERS:
         raise AttributeError(
@@ -382,9 +449,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         )
         if sp.issparse(X):
             X = X.tocsr()
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
+        sample_weight = checked_sample_weight(sample_weight, X)
         y, Y, sample_weight, loss = self._prepare_targets(
             X,
             y,
@@ -398,6 +463,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                 "sample_weight is zero for every sample (after class_weight): "
                 "there is nothing to fit."
             )
+        sample_weight = scaled_sample_weight(sample_weight)
 
         layer_sizes = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
         penalty = self._penalty(layer_sizes)

@@ -1,5 +1,7 @@
 """MLPRegularizedClassifier: labels, class weights and probabilities."""
 
+from numbers import Real
+
 import numpy as np
 from scipy.special import expit
 from sklearn.base import ClassifierMixin
@@ -199,6 +201,8 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
                     "sklearn.utils.class_weight.compute_class_weight on a "
                     "representative sample of y."
                 )
+            if isinstance(self.class_weight, dict):
+                self._check_class_weight_values()
             sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
         loss = (
             "log_loss"
@@ -206,6 +210,19 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
             else "binary_log_loss"
         )
         return y, Y, sample_weight, loss
+
+    def _check_class_weight_values(self):
+        """Raise unless every weight of the class_weight dict is finite and >= 0."""
+        bad = {
+            label: weight
+            for label, weight in self.class_weight.items()
+            if not (isinstance(weight, Real) and np.isfinite(weight) and weight >= 0)
+        }
+        if bad:
+            raise ValueError(
+                "class_weight must map classes to finite non-negative weights; "
+                f"got {bad!r}."
+            )
 
     @staticmethod
     def _check_known_labels(y, classes, origin):

@@ -524,6 +524,43 @@ def test_any_memory_layout_trains_on_row_major_data(layout, solver, monkeypatch)
         assert_array_equal(ours, theirs)
 
 
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_sample_weights_whose_sum_overflows_fit_as_their_scaled_copy(solver):
+    # The objective is a weighted mean: the largest floats as weights fit
+    # the same model as the same weights scaled down (here: all ones).
+    huge = np.full(len(Y_BINARY), np.finfo(np.float64).max)
+    model = MLPRegularizedClassifier(**TINY, solver=solver)
+    reference = MLPRegularizedClassifier(**TINY, solver=solver)
+    fit_quietly(lambda: model.fit(X_UNIT, Y_BINARY, sample_weight=huge))
+    fit_quietly(lambda: reference.fit(X_UNIT, Y_BINARY))
+    assert model.n_iter_ == reference.n_iter_ > 0
+    for ours, theirs in zip(model.coefs_, reference.coefs_, strict=True):
+        assert_array_equal(ours, theirs)
+
+
+def test_sample_weights_that_underflow_are_named():
+    tiny = np.full(len(Y_BINARY), 1e-50)
+    with pytest.raises(
+        ValueError, match="sample_weight underflows to zero in X's dtype float32"
+    ):
+        MLPRegularizedClassifier(**TINY).fit(
+            X_UNIT.astype(np.float32), Y_BINARY, sample_weight=tiny
+        )
+
+
+@pytest.mark.parametrize("weight", [-1.0, np.nan, np.inf, "heavy"])
+def test_class_weight_must_be_finite_and_non_negative(weight):
+    model = MLPRegularizedClassifier(**TINY)
+    fit_quietly(lambda: model.fit(X_UNIT, Y_BINARY))
+    before = [coef.copy() for coef in model.coefs_]
+    labels = np.unique(Y_BINARY)
+    model.set_params(class_weight={labels[0]: weight, labels[1]: 1.0})
+    with pytest.raises(ValueError, match="class_weight must map classes to finite"):
+        model.fit(X_UNIT, Y_BINARY)
+    for coef, kept in zip(model.coefs_, before, strict=True):
+        assert_array_equal(coef, kept)
+
+
 def test_partial_fit_needs_the_classes_on_the_first_call():
     model = MLPRegularizedClassifier(**TINY)
     with pytest.raises(ValueError, match="classes must be passed"):
