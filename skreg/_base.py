@@ -417,14 +417,24 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
 
         The training core never writes the estimator, and the result is
         published only after it returns; what validation sets on the way
-        (``n_features_in_``, ``classes_``) is restored here on any failure.
+        (``n_features_in_``, ``classes_``) is restored here on any failure,
+        and so are the random generators training draws from (the fitted
+        one, and a ``RandomState`` passed as ``random_state``), so that the
+        next call gives what it would have given without the failed one.
         """
         saved_state = self.__dict__.copy()
+        generators = {
+            id(generator): (generator, generator.get_state())
+            for generator in (self.__dict__.get("_random_state"), self.random_state)
+            if isinstance(generator, np.random.RandomState)
+        }
         try:
             self._fit(X, y, sample_weight, incremental=incremental, classes=classes)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved_state)
+            for generator, state in generators.values():
+                generator.set_state(state)
             raise
         return self
 

@@ -623,6 +623,29 @@ def test_divergence_raises_and_keeps_model_and_optimizer_state(Estimator, solver
     assert_array_equal(model.predict(X_UNIT), output)
 
 
+@pytest.mark.parametrize("seed", ["int", "RandomState"])
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_a_failed_partial_fit_leaves_the_random_stream_as_it_was(solver, seed):
+    # Shuffling draws from the estimator's generator: a failed call must not
+    # advance it, nor the user's RandomState, so the next good call gives
+    # exactly what it would have given without the failure.
+    def make():
+        state = 0 if seed == "int" else np.random.RandomState(0)
+        return C(**{**TINY, "random_state": state}, solver=solver, batch_size=10)
+
+    failed, clean = make(), make()
+    for model in (failed, clean):
+        model.partial_fit(X_UNIT, Y_BINARY, classes=[0, 1])
+    X_bad = np.resize(overflowing_rows(failed), X_UNIT.shape)
+    with pytest.raises(ValueError, match="diverged"):
+        failed.partial_fit(X_bad, Y_BINARY)
+    for model in (failed, clean):
+        for _ in range(2):
+            model.partial_fit(X_UNIT, Y_BINARY)
+    for ours, theirs in zip(failed.coefs_, clean.coefs_, strict=True):
+        assert_array_equal(ours, theirs)
+
+
 def test_overflowing_optimizer_state_is_divergence():
     """On a batch 1e200 times larger, Adam's second moment (the squared
     gradient) overflows while the weights, moved by at most about the
