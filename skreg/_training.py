@@ -23,6 +23,8 @@ gradient, the optimizer's update and the proximal step meet:
 """
 
 import os
+import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -139,11 +141,21 @@ def single_threaded_foreign_blas():
     cores (a fit several times slower on two cores). scipy's calls are on
     vectors the size of the parameters, so one thread is all they need.
 
+    Only in the main thread. threadpoolctl's limits are process-wide, and
+    OpenBLAS ignores a limit set from any other thread (0.3.30 does): fits
+    in several threads that each set and restore it would interleave, and
+    one restored from a worker thread would leave the limit the main thread
+    had set for the rest of the process. Fits in other threads leave the
+    thread counts alone.
+
     Returns
     -------
     limiter : context manager
-        A no-op when NumPy's BLAS is the only one loaded.
+        A no-op outside the main thread, or when NumPy's BLAS is the only
+        one loaded.
     """
+    if threading.current_thread() is not threading.main_thread():
+        return nullcontext()
     numpy_folder = os.path.dirname(np.__file__)
     controller = ThreadpoolController()
     foreign = [

@@ -5,6 +5,7 @@ concurrent calls, on different inputs, give exactly the serial results.
 """
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import numpy as np
 import pytest
@@ -63,3 +64,71 @@ def test_threads_predict_exactly_as_serial_calls(task, solver):
     for together, alone in zip(concurrent, serial, strict=True):
         assert together.dtype == alone.dtype
         assert_array_equal(together, alone)
+
+
+def blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return {
+        info["filepath"]: info["num_threads"]
+        for info in threadpool_info()
+        if info["user_api"] == "blas"
+    }
+
+
+def test_lbfgs_limits_interleaved_with_a_worker_thread_are_undone():
+    # A fit in the main thread sets the limit; a fit in a worker thread
+    # starts before it ends and ends after it. The limit must be gone when
+    # both are done, whatever BLAS does with limits set from other threads.
+    import threading
+
+    import scipy.linalg  # noqa: F401  (loads scipy's BLAS, if separate)
+    from threadpoolctl import threadpool_limits
+
+    from skreg._training import single_threaded_foreign_blas
+
+    worker_in, main_left = threading.Event(), threading.Event()
+
+    worker_limiters = []
+
+    def worker():
+        limiter = single_threaded_foreign_blas()
+        worker_limiters.append(limiter)
+        with limiter:
+            worker_in.set()
+            main_left.wait()
+
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        thread = threading.Thread(target=worker)
+        with single_threaded_foreign_blas():
+            thread.start()
+            worker_in.wait()
+        main_left.set()
+        thread.join()
+        assert blas_threads() == before
+    # Outside the main thread the thread counts are left alone: a limit set
+    # there may be ignored, or stay set after the fit.
+    assert isinstance(worker_limiters[0], nullcontext)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_lbfgs_fits_in_four_threads_leave_thread_counts_as_they_were():
+    from threadpoolctl import threadpool_limits
+
+    X, y = make_problem("multiclass")
+
+    def fit(seed):
+        return MLPRegularizedClassifier(
+            hidden_layer_sizes=(8,), solver="lbfgs", max_iter=30, random_state=seed
+        ).fit(X, y)
+
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        serial = [fit(seed).coefs_ for seed in range(8)]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            threaded = [model.coefs_ for model in pool.map(fit, range(8))]
+        assert blas_threads() == before
+    for ours, theirs in zip(threaded, serial, strict=True):
+        for a, b in zip(ours, theirs, strict=True):
+            assert_array_equal(a, b)
