@@ -35,7 +35,7 @@ from skreg import MLPRegularizedClassifier
 
 
 def digits():
-    """Digits scaled to [0, 1], as in the main job and the examples."""
+    """Digits scaled to [0, 1], as in the examples."""
     X, y = load_digits(return_X_y=True)
     return X / 16.0, y
 

@@ -9,13 +9,19 @@ each model kept. The data come from :func:`~sklearn.datasets.make_classification
 with ``shuffle=False``, so the informative features are the first 8 columns
 and what a model kept can be checked against the truth.
 
-It prints, with a progress line before each stage:
+It prints a progress line before each stage and one per search run, then:
 
-1. one penalty at a time, next to no penalty and to the best combination
-   the search found: test accuracy, the share of first-layer weights exactly
-   zero, the inputs kept (of 60) and how many of them are the informative
-   ones (of 8), and for the biases their mean magnitude and the number
-   exactly zero;
+1. one penalty at a time, next to no penalty, to the best combination each
+   search found, and to scikit-learn's
+   :class:`~sklearn.neural_network.MLPClassifier` on the same pipeline
+   (same hidden layer, solver, learning rate, ``max_iter`` and seed) with
+   the ``alpha`` its own :class:`~sklearn.model_selection.GridSearchCV`
+   chose over ``SKLEARN_ALPHAS`` with the same folds: test accuracy, the
+   share of first-layer weights exactly zero, the inputs kept (of 60) and
+   how many of them are the informative ones (of 8), and for the biases
+   their mean magnitude and the number exactly zero; then a line that
+   compares the best skreg model with the MLPClassifier one, what the L1
+   penalties buy over scikit-learn's L2-only ``alpha``;
 2. the same search over ``l1_weight`` x ``l2_weight`` done by
    :class:`~sklearn.model_selection.GridSearchCV` and by
    :class:`~skreg.WarmStartGridSearchCV`: the median wall time of
@@ -31,13 +37,15 @@ before anything is fitted.
 import argparse
 import os
 import statistics
+import textwrap
 import time
 import warnings
 
 import numpy as np
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.model_selection import GridSearchCV, ParameterGrid, train_test_split
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -49,8 +57,9 @@ N_SAMPLES = 900
 N_TRAIN = 300
 HIDDEN_LAYER_SIZES = (32,)
 LEARNING_RATE = 0.01
-#: The pipeline step's name, as make_pipeline gives it.
+#: The pipeline steps' names, as make_pipeline gives them.
 STEP = "mlpregularizedclassifier"
+SKLEARN_STEP = "mlpclassifier"
 
 #: (label, lambdas) of the one-penalty-at-a-time rows.
 SINGLE_PENALTIES = [
@@ -67,6 +76,11 @@ GRID = {
     f"{STEP}__l2_weight": [0.0, 1e-3, 1e-2],
 }
 CV = 3
+#: scikit-learn's MLPClassifier searches its one penalty, alpha (an L2 penalty
+#: on the weights), over these, with the same folds; 1e-4 is its default.
+SKLEARN_ALPHAS = [1e-4, 0.1, 1.0, 10.0, 100.0]
+#: batch_size='auto' in both libraries: min(200, n_samples).
+AUTO_BATCH_SIZE = 200
 #: Where l1_weight = 0 sits on the figure's log axis (--plot).
 GRID_LEFT_EDGE = 3e-4
 
@@ -105,6 +119,45 @@ def make_model(max_iter, random_state, **lambdas):
     )
 
 
+def make_sklearn_model(max_iter, random_state, alpha=1e-4):
+    """The same pipeline with scikit-learn's MLPClassifier instead of skreg's."""
+    return make_pipeline(
+        StandardScaler(),
+        MLPClassifier(
+            hidden_layer_sizes=HIDDEN_LAYER_SIZES,
+            solver="adam",
+            learning_rate_init=LEARNING_RATE,
+            alpha=alpha,
+            max_iter=max_iter,
+            random_state=random_state,
+        ),
+    )
+
+
+def search_sklearn_alpha(max_iter, random_state, X, y):
+    """scikit-learn's MLPClassifier with the alpha its GridSearchCV chooses."""
+    search = GridSearchCV(
+        make_sklearn_model(max_iter, random_state),
+        {f"{SKLEARN_STEP}__alpha": SKLEARN_ALPHAS},
+        cv=CV,
+    )
+    quietly(lambda: search.fit(X, y))
+    return search
+
+
+def equivalent_l2_weight(alpha, n_samples):
+    """skreg's ``l2_weight`` for scikit-learn's ``alpha`` on full batches.
+
+    scikit-learn's MLP adds ``alpha / (2 * n_B) * sum W^2`` to the mean loss
+    of each batch of ``n_B`` samples (the user guide's conversion table);
+    with ``batch_size='auto'`` a full batch holds ``min(200, n_samples)``.
+
+    >>> equivalent_l2_weight(10.0, 300)
+    0.025
+    """
+    return alpha / (2 * min(AUTO_BATCH_SIZE, n_samples))
+
+
 def quietly(fit):
     """Run ``fit()``; the small budgets of --max-iter may stop short."""
     with warnings.catch_warnings():
@@ -112,13 +165,14 @@ def quietly(fit):
         return fit()
 
 
-def describe(label, pipeline, X_test, y_test):
-    """A row of the first table."""
+def describe(label, pipeline, X_test, y_test, library="skreg"):
+    """A row of the first table, for either library's fitted pipeline."""
     model = pipeline[-1]
     first = model.coefs_[0]
     kept = np.flatnonzero(first.any(axis=1))
     biases = np.concatenate(model.intercepts_)
     return {
+        "model": library,
         "setting": label,
         "test accuracy": pipeline.score(X_test, y_test),
         "zero weights": float(np.mean(first == 0)),
@@ -166,17 +220,26 @@ def progress(step, total, message):
     print(f"[{step}/{total}] {message}", flush=True)
 
 
+def report_run(message):
+    """An indented progress line, under the stage's own line."""
+    print(f"      {message}", flush=True)
+
+
 def timed_searches(search_classes, model, X, y, repeats):
-    """Fit each search ``repeats`` times, in turns; the last fit and median times."""
+    """Fit each search ``repeats`` times, in turns; the last fit and median times.
+
+    A progress line follows each run, so that a long search is not silent.
+    """
     times = {name: [] for name in search_classes}
     fitted = {}
-    for _ in range(repeats):
+    for run in range(1, repeats + 1):
         for name, Search in search_classes.items():
             search = Search(model, GRID, cv=CV)
             start = time.perf_counter()
             quietly(lambda search=search: search.fit(X, y))
             times[name].append(time.perf_counter() - start)
             fitted[name] = search
+            report_run(f"run {run}/{repeats}: {name}, {times[name][-1]:.1f} s")
     return fitted, {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -190,6 +253,85 @@ def best_lambdas(search):
 
 def lambdas_label(lambdas):
     return ", ".join(f"{name}={value:g}" for name, value in lambdas.items())
+
+
+def best_rows(searches, X_test, y_test):
+    """The rows of the searches' refitted best models, and who chose what.
+
+    One row per distinct choice: WarmStartGridSearchCV's, then GridSearchCV's
+    if it differs. Returns the rows and a sentence for the notes.
+    """
+    warm = searches["WarmStartGridSearchCV"]
+    grid = searches["GridSearchCV"]
+    if best_lambdas(warm) == best_lambdas(grid):
+        label = f"best of both searches: {lambdas_label(best_lambdas(warm))}"
+        rows = [describe(label, warm.best_estimator_, X_test, y_test)]
+        return rows, "GridSearchCV and WarmStartGridSearchCV chose the same lambdas."
+    rows = [
+        describe(
+            f"best of {name}: {lambdas_label(best_lambdas(search))}",
+            search.best_estimator_,
+            X_test,
+            y_test,
+        )
+        for name, search in (("WarmStartGridSearchCV", warm), ("GridSearchCV", grid))
+    ]
+    return rows, (
+        "GridSearchCV chose other lambdas than WarmStartGridSearchCV, whose "
+        "scores are those of models warm-started along a path, not of "
+        "independent fits (table 2)."
+    )
+
+
+def kept_summary(row):
+    """What a row's model kept, in words.
+
+    >>> print(kept_summary({"test accuracy": 0.8, "zero weights": 0.5,
+    ...                     "inputs kept": "30/60", "informative kept": "8/8"}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    test accuracy 0.8000, 50% of first-layer weights exactly 0,
+    30/60 inputs kept (8/8 informative)
+    """
+    return (
+        f"test accuracy {row['test accuracy']:.4f}, "
+        f"{row['zero weights']:.0%} of first-layer weights exactly 0, "
+        f"{row['inputs kept']} inputs kept ({row['informative kept']} informative)"
+    )
+
+
+def table_notes(choice, alpha, n_train):
+    """The notes under the first table: its columns, its best rows, sklearn's row."""
+    return [
+        "zero weights: share of first-layer weights exactly 0; inputs kept: "
+        "features with a nonzero weight; informative kept: of those, the first "
+        f"{N_INFORMATIVE} (the informative ones); mean |bias|, zero biases: over "
+        "the biases of all layers.",
+        f"best of a search: its candidate with the best {CV}-fold "
+        f"cross-validated accuracy, refitted on the {n_train} training "
+        f"samples. {choice}",
+        "sklearn: scikit-learn's MLPClassifier in the same pipeline (hidden "
+        "layer, adam, learning rate, max_iter, seed), with the alpha chosen by "
+        f"GridSearchCV over {', '.join(f'{a:g}' for a in SKLEARN_ALPHAS)} with "
+        f"the same {CV} folds. alpha is an L2 penalty on the weights only, "
+        "l2_weight = alpha / (2 * batch size) in skreg's terms (user guide: "
+        f"'The lambdas in other libraries' terms'): alpha={alpha:g} is "
+        f"l2_weight={equivalent_l2_weight(alpha, n_train):g} on full "
+        f"batches of {min(AUTO_BATCH_SIZE, n_train)}. It has no L1 term.",
+    ]
+
+
+def print_notes(*paragraphs):
+    """Notes under a table, indented and wrapped."""
+    for paragraph in paragraphs:
+        print(
+            textwrap.fill(
+                paragraph,
+                width=100,
+                initial_indent="   ",
+                subsequent_indent="   ",
+                break_on_hyphens=False,
+            )
+        )
 
 
 def save_path_figure(search, filename):
@@ -246,7 +388,8 @@ def parse_arguments(argv):
         prog="python -m skreg",
         description=(
             "skreg's four penalties on 8 informative features hidden among 60: "
-            "each penalty alone, the best combination, and the same search by "
+            "each penalty alone, the best combination, scikit-learn's "
+            "MLPClassifier with its best alpha, and the same search by "
             "GridSearchCV and by WarmStartGridSearchCV."
         ),
     )
@@ -289,11 +432,12 @@ def main(argv=None):
         "l1_method='proximal'.",
         flush=True,
     )
-    total = 3
+    total = 4
+    n_candidates = len(list(ParameterGrid(GRID)))
     progress(
         1,
         total,
-        f"Searching l1_weight x l2_weight (15 candidates, {CV}-fold), "
+        f"Searching l1_weight x l2_weight ({n_candidates} candidates, {CV}-fold), "
         f"GridSearchCV and WarmStartGridSearchCV in turns, {args.repeats} "
         "run(s) each...",
     )
@@ -304,26 +448,54 @@ def main(argv=None):
         y_train,
         args.repeats,
     )
-    progress(2, total, "Fitting each penalty alone and the best combination...")
-    best = best_lambdas(searches["WarmStartGridSearchCV"])
+    progress(
+        2,
+        total,
+        f"Searching scikit-learn's MLPClassifier over alpha ({len(SKLEARN_ALPHAS)} "
+        f"candidates, {CV}-fold, GridSearchCV)...",
+    )
+    start = time.perf_counter()
+    sklearn_search = search_sklearn_alpha(
+        args.max_iter, args.random_state, X_train, y_train
+    )
+    report_run(f"{time.perf_counter() - start:.1f} s")
+    progress(3, total, f"Fitting each of {len(SINGLE_PENALTIES)} settings alone...")
     rows = []
-    for label, lambdas in [*SINGLE_PENALTIES, (f"best: {lambdas_label(best)}", best)]:
+    for label, lambdas in SINGLE_PENALTIES:
         pipeline = make_model(args.max_iter, args.random_state, **lambdas)
         quietly(lambda pipeline=pipeline: pipeline.fit(X_train, y_train))
         rows.append(describe(label, pipeline, X_test, y_test))
-    progress(3, total, "Done.")
+    searched_rows, choice = best_rows(searches, X_test, y_test)
+    rows += searched_rows
+    alpha = sklearn_search.best_params_[f"{SKLEARN_STEP}__alpha"]
+    sklearn_row = describe(
+        f"best of GridSearchCV: alpha={alpha:g}",
+        sklearn_search.best_estimator_,
+        X_test,
+        y_test,
+        library="sklearn",
+    )
+    rows.append(sklearn_row)
+    progress(4, total, "Done.")
 
-    print("\n1. Each penalty alone, and the best combination of the search\n")
-    print(format_table(rows))
     print(
-        "\n   zero weights: share of first-layer weights exactly 0; inputs kept: "
-        "features with a nonzero weight;\n   informative kept: of those, the "
-        f"first {N_INFORMATIVE} (the informative ones)."
+        "\n1. Each penalty alone, the best combination, and scikit-learn's "
+        "MLPClassifier\n"
+    )
+    print(format_table(rows))
+    print()
+    print_notes(*table_notes(choice, alpha, len(y_train)))
+    print()
+    print_notes(
+        "What the L1 penalties buy. skreg, best of WarmStartGridSearchCV "
+        f"({lambdas_label(best_lambdas(searches['WarmStartGridSearchCV']))}): "
+        f"{kept_summary(searched_rows[0])}. sklearn, best of GridSearchCV "
+        f"(alpha={alpha:g}): {kept_summary(sklearn_row)}."
     )
 
     print(
-        f"\n2. The same search ({len(searches['GridSearchCV'].cv_results_['params'])}"
-        f" candidates x {CV} folds), median of {args.repeats} run(s)\n"
+        f"\n2. The same search ({n_candidates} candidates x {CV} folds), median of "
+        f"{args.repeats} run(s)\n"
     )
     search_rows = [
         {

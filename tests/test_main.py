@@ -1,11 +1,21 @@
 """The main job, ``python -m skreg``, on a tiny budget."""
 
+import contextlib
 import doctest
+import io
+import re
 import subprocess
 import sys
+import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 import skreg.__main__ as main_job
 
@@ -18,20 +28,227 @@ def test_docstring_examples():
 
 
 TINY = ["--max-iter", "3", "--repeats", "1"]
+TINY_MAX_ITER = 3
 
 
-def test_report_has_both_tables_and_a_progress_line_per_stage(capsys):
-    main_job.main(TINY)
-    report = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One run of the job on the tiny budget, with --plot: (report, figure)."""
+    figure = tmp_path_factory.mktemp("main") / "path.png"
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        main_job.main([*TINY, "--plot", str(figure)])
+    return output.getvalue(), figure
+
+
+def table_row(report, model, setting_start):
+    """The cells of the first table's row for ``model`` whose setting starts so."""
+    for line in report.splitlines():
+        cells = re.split(r"\s{2,}", line.strip())
+        if cells[0] == model and cells[1].startswith(setting_start):
+            return dict(zip(FIRST_TABLE_COLUMNS, cells, strict=True))
+    raise AssertionError(f"no row {model} {setting_start!r} in\n{report}")
+
+
+FIRST_TABLE_COLUMNS = [
+    "model",
+    "setting",
+    "test accuracy",
+    "zero weights",
+    "inputs kept",
+    "informative kept",
+    "mean |bias|",
+    "zero biases",
+]
+
+
+def search_table(report):
+    """Table 2 as {search name: cells}."""
+    rows = {}
+    for line in report.splitlines():
+        cells = re.split(r"\s{2,}", line.strip())
+        if cells[0] in ("GridSearchCV", "WarmStartGridSearchCV") and len(cells) == 5:
+            rows[cells[0]] = cells
+    return rows
+
+
+def test_report_has_both_tables_and_a_progress_line_per_stage(tiny_run):
+    report, _ = tiny_run
     for label, _ in main_job.SINGLE_PENALTIES:
-        assert label in report
-    assert "best: " in report
-    assert "1. Each penalty alone, and the best combination" in report
+        table_row(report, "skreg", label)
+    table_row(report, "skreg", "best of ")
+    table_row(report, "sklearn", "best of GridSearchCV: alpha=")
+    assert "1. Each penalty alone, the best combination, and scikit-learn's" in report
     assert "2. The same search (15 candidates x 3 folds), median of 1 run" in report
-    for search in ("GridSearchCV", "WarmStartGridSearchCV"):
-        assert f"\n{search} " in report
+    assert set(search_table(report)) == {"GridSearchCV", "WarmStartGridSearchCV"}
     progress = [line for line in report.splitlines() if line.startswith("[")]
-    assert [line[:5] for line in progress] == ["[1/3]", "[2/3]", "[3/3]"]
+    assert [line[:5] for line in progress] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]
+
+
+def test_a_progress_line_follows_each_search_run(capsys):
+    # The two searches take seconds each: a line after every run, in turns.
+    class InstantSearch:
+        def __init__(self, model, grid, cv):
+            pass
+
+        def fit(self, X, y):
+            return self
+
+    main_job.timed_searches({"A": InstantSearch, "B": InstantSearch}, None, 0, 0, 2)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0].strip() for line in lines] == [
+        "run 1/2: A",
+        "run 1/2: B",
+        "run 2/2: A",
+        "run 2/2: B",
+    ]
+
+
+def test_progress_lines_are_flushed_as_they_happen():
+    # Through a pipe, stdout is block-buffered: without flush the first line
+    # would arrive only when the job ends.
+    job = subprocess.Popen(
+        [sys.executable, "-m", "skreg", *TINY],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        while not (line := job.stdout.readline()).startswith("[1/4]"):
+            assert line, "the job ended before its first progress line"
+        assert job.poll() is None, "the first progress line came only at the end"
+        second = job.stdout.readline()
+        assert second.strip().startswith("run 1/1: GridSearchCV")
+    finally:
+        job.stdout.read()
+        job.wait()
+    assert job.returncode == 0
+
+
+def sklearn_search_like_the_job(X, y, max_iter, random_state):
+    """An independent GridSearchCV over alpha for scikit-learn's MLPClassifier.
+
+    Every setting the two MLPs share is copied from skreg's model in the job.
+    """
+    skreg_model = main_job.make_model(max_iter, random_state)[-1]
+    shared = MLPClassifier().get_params().keys() & skreg_model.get_params().keys()
+    mlp = MLPClassifier(**{name: skreg_model.get_params()[name] for name in shared})
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), mlp),
+        {"mlpclassifier__alpha": main_job.SKLEARN_ALPHAS},
+        cv=main_job.CV,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return search.fit(X, y)
+
+
+def test_sklearn_row_is_mlpclassifier_with_its_best_alpha(tiny_run):
+    report, _ = tiny_run
+    X_train, X_test, y_train, y_test = main_job.make_data(0)
+    search = sklearn_search_like_the_job(X_train, y_train, TINY_MAX_ITER, 0)
+    alpha = search.best_params_["mlpclassifier__alpha"]
+    model = search.best_estimator_[-1]
+    first = model.coefs_[0]
+    biases = np.concatenate(model.intercepts_)
+    row = table_row(report, "sklearn", "best of GridSearchCV: alpha=")
+    assert row["setting"] == f"best of GridSearchCV: alpha={alpha:g}"
+    assert row["test accuracy"] == f"{search.best_estimator_.score(X_test, y_test):.4f}"
+    assert float(row["zero weights"]) == np.mean(first == 0)
+    kept = np.flatnonzero(first.any(axis=1))
+    assert row["inputs kept"] == f"{kept.size}/{main_job.N_FEATURES}"
+    assert row["zero biases"] == f"{np.count_nonzero(biases == 0)}/{biases.size}"
+    # The footnote states alpha's l2_weight: alpha / (2 * batch size), the
+    # batch being scikit-learn's 'auto' size, min(200, n_samples).
+    notes = " ".join(report.split())
+    l2_weight = alpha / (2 * min(200, len(y_train)))
+    assert f"alpha={alpha:g} is l2_weight={l2_weight:g} on full batches" in notes
+    alphas = ", ".join(f"{value:g}" for value in main_job.SKLEARN_ALPHAS)
+    assert f"GridSearchCV over {alphas} with the same 3 folds" in notes
+
+
+def test_the_footnote_mapping_of_alpha_gives_the_same_fit():
+    # On one full batch, scikit-learn's alpha and the l2_weight the job
+    # prints for it train the same network, weight for weight.
+    X_train, _, y_train, _ = main_job.make_data(0)
+    X, y = X_train[:200], y_train[:200]
+    alpha = 10.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sklearn_fit = main_job.make_sklearn_model(5, 0, alpha=alpha).fit(X, y)
+        skreg_fit = main_job.make_model(
+            5, 0, l2_weight=main_job.equivalent_l2_weight(alpha, len(y))
+        ).fit(X, y)
+    for ours, theirs in zip(skreg_fit[-1].coefs_, sklearn_fit[-1].coefs_, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_best_rows_agree_with_the_search_table(tiny_run):
+    report, _ = tiny_run
+    searches = search_table(report)
+    warm = searches["WarmStartGridSearchCV"]
+    row = table_row(report, "skreg", "best of ")
+    notes = " ".join(report.split())
+    if searches["GridSearchCV"][2] == warm[2]:
+        assert row["setting"] == f"best of both searches: {warm[2]}"
+        assert row["test accuracy"] == warm[4]
+        assert "GridSearchCV and WarmStartGridSearchCV chose the same lambdas" in notes
+    else:
+        assert "GridSearchCV chose other lambdas than WarmStartGridSearchCV" in notes
+        for name, cells in searches.items():
+            row = table_row(report, "skreg", f"best of {name}:")
+            assert row["setting"] == f"best of {name}: {cells[2]}"
+            assert row["test accuracy"] == cells[4]
+    # The comparison line quotes WarmStartGridSearchCV's best and sklearn's.
+    sklearn = table_row(report, "sklearn", "best of GridSearchCV")
+    best = table_row(report, "skreg", "best of ")
+    alpha = sklearn["setting"].removeprefix("best of GridSearchCV: ")
+
+    def kept(row):
+        return (
+            f"test accuracy {row['test accuracy']}, "
+            f"{float(row['zero weights']):.0%} of first-layer weights exactly 0, "
+            f"{row['inputs kept']} inputs kept ({row['informative kept']} informative)"
+        )
+
+    assert (
+        f"What the L1 penalties buy. skreg, best of WarmStartGridSearchCV ({warm[2]}): "
+        f"{kept(best)}. sklearn, best of GridSearchCV ({alpha}): {kept(sklearn)}."
+    ) in notes
+
+
+@pytest.mark.parametrize("same", [True, False])
+def test_best_rows_name_the_search_that_chose(same):
+    X_train, X_test, y_train, y_test = main_job.make_data(0)
+    pipeline = main_job.make_model(TINY_MAX_ITER, 0)
+    main_job.quietly(lambda: pipeline.fit(X_train, y_train))
+    step = main_job.STEP
+    warm = SimpleNamespace(
+        best_params_={f"{step}__l1_weight": 0.01, f"{step}__l2_weight": 0.0},
+        best_estimator_=pipeline,
+    )
+    grid = SimpleNamespace(
+        best_params_={
+            f"{step}__l1_weight": 0.01 if same else 0.02,
+            f"{step}__l2_weight": 0.0,
+        },
+        best_estimator_=pipeline,
+    )
+    rows, sentence = main_job.best_rows(
+        {"GridSearchCV": grid, "WarmStartGridSearchCV": warm}, X_test, y_test
+    )
+    if same:
+        assert [row["setting"] for row in rows] == [
+            "best of both searches: l1_weight=0.01, l2_weight=0"
+        ]
+        assert "chose the same" in sentence
+    else:
+        assert [row["setting"] for row in rows] == [
+            "best of WarmStartGridSearchCV: l1_weight=0.01, l2_weight=0",
+            "best of GridSearchCV: l1_weight=0.02, l2_weight=0",
+        ]
+        assert "chose other lambdas" in sentence
+    assert all(row["model"] == "skreg" for row in rows)
 
 
 def test_rows_report_what_the_models_kept():
@@ -48,11 +265,10 @@ def test_rows_report_what_the_models_kept():
     assert row["test accuracy"] == pipeline.score(X_test, y_test)
 
 
-def test_plot_saves_the_search_figure(tmp_path, capsys):
-    figure = tmp_path / "path.png"
-    main_job.main([*TINY, "--plot", str(figure)])
+def test_plot_saves_the_search_figure(tiny_run):
+    report, figure = tiny_run
     assert figure.stat().st_size > 0
-    assert f"saved to {figure}" in capsys.readouterr().out
+    assert f"saved to {figure}" in report
 
 
 def test_help_explains_the_options():
