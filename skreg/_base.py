@@ -20,7 +20,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator, _fit_context, is_regressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -187,6 +187,32 @@ def scaled_sample_weight(sample_weight):
     if np.isfinite(total):
         return sample_weight
     return sample_weight / sample_weight.max()
+
+
+def reject_booleans_as_numbers(estimator):
+    """Raise if a parameter constrained to a numeric interval is a boolean.
+
+    scikit-learn's :class:`~sklearn.utils._param_validation.Interval` takes
+    ``True`` for the integer 1 (``bool`` is an ``int``): ``batch_size=True``
+    would train with batches of one sample, ``max_iter=True`` for one epoch.
+    A boolean there is a mistake, not a number.
+
+    Parameters
+    ----------
+    estimator : BaseMLPRegularized
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter.
+    """
+    for name, constraints in estimator._parameter_constraints.items():
+        value = getattr(estimator, name)
+        numeric = any(isinstance(constraint, Interval) for constraint in constraints)
+        if numeric and isinstance(value, (bool, np.bool_)):
+            raise ValueError(
+                f"{name} must be a number, not a boolean; got {name}={value!r}."
+            )
 
 
 def _check_solver(estimator):
@@ -439,6 +465,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         return self
 
     def _fit(self, X, y, sample_weight, *, incremental, classes):
+        reject_booleans_as_numbers(self)
         hidden_layer_sizes = self._hidden_layer_sizes()
         fitted = hasattr(self, "coefs_")
         first_call = not (incremental and fitted)
@@ -450,6 +477,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
             y,
             accept_sparse=["csr", "csc"],
             multi_output=True,
+            y_numeric=is_regressor(self),
             dtype=(np.float64, np.float32),
             # Row-major: mini-batches gather rows, which costs about 100 times
             # more from a column-major array (a DataFrame's is); one copy here
@@ -679,10 +707,17 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
 
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
+        if isinstance(sizes, np.ndarray) and sizes.ndim == 0:
+            sizes = sizes.item()
         if isinstance(sizes, Integral):
             sizes = [sizes]
         sizes = list(sizes)
-        if not all(isinstance(size, Integral) and size > 0 for size in sizes):
+        if not all(
+            isinstance(size, Integral)
+            and not isinstance(size, (bool, np.bool_))
+            and size > 0
+            for size in sizes
+        ):
             raise ValueError(
                 "hidden_layer_sizes must contain only positive integers; "
                 f"got {self.hidden_layer_sizes!r}."

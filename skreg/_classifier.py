@@ -163,6 +163,11 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
         check_classification_targets(y)
         # The columns of a multilabel indicator matrix are its classes.
         multilabel = type_of_target(y) == "multilabel-indicator"
+        if classes is not None and np.ndim(classes) != 1:
+            raise ValueError(
+                "classes must be a one-dimensional array-like of labels; got "
+                f"an array of shape {np.shape(classes)}."
+            )
         if incremental:
             # Raises when classes are missing on the first call or changed later.
             first_call = _check_partial_fit_first_call(self, classes) or first_call

@@ -1,6 +1,7 @@
 """MLPRegularizedRegressor."""
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
@@ -137,7 +138,19 @@ class MLPRegularizedRegressor(RegressorMixin, BaseMLPRegularized):
     def _prepare_targets(
         self, X, y, sample_weight, *, first_call, incremental, classes
     ):
-        y = y.astype(X.dtype, copy=False)
+        if sp.issparse(y):
+            # The targets are (n_samples, n_outputs): small next to X, and the
+            # training gathers their rows densely.
+            y = y.toarray()
+        with np.errstate(over="ignore"):
+            y = y.astype(X.dtype, copy=False)
+        if not np.all(np.isfinite(y)):
+            # An object y holding None passes scikit-learn's check and becomes
+            # NaN when converted to numbers.
+            raise ValueError(
+                "y contains NaN, infinity or a value too large for "
+                f"{X.dtype.name} (None in an object array becomes NaN)."
+            )
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if self.loss == "poisson" and np.any(Y < 0):
             raise ValueError(

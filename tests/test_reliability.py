@@ -47,6 +47,7 @@ CLEAR_ERROR = re.compile(
         [
             r"Training diverged.*learning_rate_init",  # overflow while training
             r"outputs overflowed",  # predicting on inputs too large
+            r"y contains NaN, infinity or a value too large",  # y beyond X's dtype
             r"at least 2 classes",  # one class
             r"could not convert string to float",  # object array with text
             r"too large for float64",  # Python int beyond float64
@@ -339,6 +340,8 @@ NAN_X[3, 2] = np.nan
 INF_X = X_UNIT.copy()
 INF_X[3, 2] = np.inf
 HUGE_FLOAT32_X = np.float32(1e30) * X_UNIT.astype(np.float32)
+NONE_Y = Y_REAL.astype(object)
+NONE_Y[2] = None
 ALL_LAMBDAS_1E6 = dict.fromkeys(PENALTIES, 1e6)
 
 C, R = MLPRegularizedClassifier, MLPRegularizedRegressor
@@ -392,6 +395,17 @@ OUTCOMES = {
     "early-stopping-too-few-of-a-class": raises(
         C, X_UNIT[:10], Y_BINARY[:10], "early_stopping cannot hold out",
         early_stopping=True,
+    ),
+    "sparse-y-regression": fits(R, X_UNIT, sp.csr_matrix(Y_REAL[:, None])),
+    "None-in-y-regression": raises(R, X_UNIT, NONE_Y, "y contains NaN"),
+    "batch_size-True": raises(
+        C, X_UNIT, Y_BINARY, "batch_size must be a number", batch_size=True
+    ),
+    "max_iter-True": raises(
+        R, X_UNIT, Y_REAL, "max_iter must be a number", max_iter=True
+    ),
+    "hidden_layer_sizes-0d-array": fits(
+        C, X_UNIT, Y_BINARY, hidden_layer_sizes=np.array(5)
     ),
     "learning-rate-1e10": raises(
         R, X_UNIT, Y_REAL, r"diverged.*learning_rate_init=10+\.0.*learning rate is",
@@ -559,6 +573,13 @@ def test_class_weight_must_be_finite_and_non_negative(weight):
         model.fit(X_UNIT, Y_BINARY)
     for coef, kept in zip(model.coefs_, before, strict=True):
         assert_array_equal(coef, kept)
+
+
+def test_partial_fit_refuses_classes_that_are_not_one_dimensional():
+    model = MLPRegularizedClassifier(**TINY)
+    with pytest.raises(ValueError, match="classes must be a one-dimensional"):
+        model.partial_fit(X_UNIT, Y_BINARY, classes=[[0, 1]])
+    assert not hasattr(model, "coefs_")
 
 
 def test_partial_fit_needs_the_classes_on_the_first_call():
