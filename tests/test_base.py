@@ -962,6 +962,25 @@ def test_partial_fit_trains_as_scikit_learn(problem, optimizer):
     )
 
 
+@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
+def test_partial_fit_ignores_early_stopping_where_scikit_learn_raises(problem, solver):
+    """The documented difference: one epoch on all the data given, nothing
+    held out, the same epoch as without early stopping."""
+    Estimator, X, y = problem
+    parameters = dict(hidden_layer_sizes=(6,), solver=solver, random_state=0)
+    ours, theirs = twin_models(Estimator, early_stopping=True, **parameters)
+    plain = Estimator(**parameters)
+    with pytest.raises(ValueError, match="partial_fit does not support"):
+        theirs.partial_fit(X, y, **fit_args(theirs, X, y))
+    ours.partial_fit(X, y, **fit_args(ours, X, y))
+    plain.partial_fit(X, y, **fit_args(plain, X, y))
+    assert ours.t_ == len(y)
+    assert ours.validation_scores_ is None
+    assert ours.loss_curve_ == plain.loss_curve_
+    for a, b in zip(ours.coefs_, plain.coefs_, strict=True):
+        assert_array_equal(a, b)
+
+
 @ignore_convergence
 @pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
 def test_warm_started_fits_train_as_scikit_learn(problem, solver):
