@@ -346,8 +346,16 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
     def _validation_score(self, outputs, y, sample_weight):
         """Score of the network's outputs on held-out targets (higher is better)."""
 
-    def _split_stratify(self, y):
-        """Targets to stratify the early-stopping split by, or None."""
+    def _split_stratify(self, y, Y):
+        """Targets to stratify the early-stopping split by, or None.
+
+        Parameters
+        ----------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The validated targets.
+        Y : ndarray of shape (n_samples, n_outputs)
+            The targets as the network fits them.
+        """
         return None
 
     # ------------------------------------------------------------------
@@ -506,8 +514,9 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         layer_sizes = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
         penalty = self._penalty(layer_sizes)
         proximal = self.l1_method == "proximal" and penalty.has_nonsmooth
-        if first_call or not hasattr(self, "_random_state"):
-            self._random_state = check_random_state(self.random_state)
+        # Every call draws from random_state afresh, partial_fit's too (as
+        # scikit-learn): with an int, each call is repeatable on its own.
+        self._random_state = check_random_state(self.random_state)
 
         network = Network(
             layer_sizes, self.activation, loss, X.dtype, engine=make_engine(self.engine)
@@ -633,7 +642,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
             max_epochs=1 if incremental else self.max_iter,
             random_state=self._random_state,
             samples_seen=self.t_ if continue_training else 0,
-            first_epoch=(self.n_iter_ + 1) if carry_over else 1,
+            first_epoch=(len(self.loss_curve_) + 1) if carry_over else 1,
             validation=validation,
             verbose=self.verbose,
         )
@@ -641,13 +650,12 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
     def _publish(self, network, result, continue_training, incremental):
         """Write the trained network and the result to the fitted attributes.
 
-        ``n_iter_`` counts this ``fit``'s epochs (as scikit-learn, so that
+        ``n_iter_`` counts this call's epochs, as scikit-learn's: so
         ``n_iter_ == max_iter`` still says a warm-started fit did not
-        converge) and goes on counting over ``partial_fit`` calls; ``t_`` and
-        the curves run over all calls of a warm-started or incremental model.
+        converge, and it is 1 after every ``partial_fit``. ``t_`` and the
+        curves run over all calls of a warm-started or incremental model.
         """
-        carry_over = incremental and continue_training
-        self.n_iter_ = (self.n_iter_ if carry_over else 0) + result.n_iter
+        self.n_iter_ = result.n_iter
         self.t_ = (self.t_ if continue_training else 0) + result.n_samples_seen
         self.loss_curve_ = self._extended(
             "loss_curve_", result.loss_curve, continue_training
@@ -772,7 +780,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                     sample_weight,
                     random_state=self._random_state,
                     test_size=self.validation_fraction,
-                    stratify=self._split_stratify(y),
+                    stratify=self._split_stratify(y, Y),
                 )
             )
         except ValueError as error:

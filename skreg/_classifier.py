@@ -257,10 +257,13 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
                 "warm_start=False to fit the new classes from scratch."
             )
 
-    def _split_stratify(self, y):
-        return (
-            y if self._label_binarizer.y_type_ == "multiclass" or y.ndim == 1 else None
-        )
+    def _split_stratify(self, y, Y):
+        # As scikit-learn's MLPClassifier: by the encoded targets when they
+        # are one column (binary), and not at all with several (multiclass,
+        # multilabel). Its docstring promises stratified multiclass splits,
+        # its code does not make them; stratifying would change the split,
+        # and every epoch after it, for the same random_state.
+        return Y if Y.shape[1] == 1 else None
 
     def _validation_score(self, outputs, y, sample_weight):
         return accuracy_score(y, self._decode(outputs), sample_weight=sample_weight)

@@ -85,8 +85,10 @@ SHARED_PARAMETERS_DOC = r"""
         Whether to shuffle the samples at each epoch (stochastic solvers).
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the weight initialisation, the shuffling and the early-stopping
-        split. An int makes ``fit`` repeatable bit for bit.
+        Seeds the weight initialisation, the early-stopping split and the
+        shuffling, drawn in that order. Every call to ``fit`` or
+        ``partial_fit`` seeds its generator afresh (as scikit-learn), so an
+        int makes each call repeatable bit for bit.
 
     tol : float, default=1e-4
         Improvement of the loss (or validation score) below which an epoch
@@ -109,8 +111,9 @@ SHARED_PARAMETERS_DOC = r"""
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data and stop when
         its score has not improved by ``tol`` for ``n_iter_no_change``
-        epochs; the weights with the best score are kept. Stochastic solvers
-        only.
+        epochs; the weights with the best score are kept. The split is
+        stratified for binary targets (as scikit-learn's). Stochastic solvers
+        in ``fit`` only; ``partial_fit`` ignores it.
 
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
@@ -168,9 +171,10 @@ SHARED_ATTRIBUTES_DOC = r"""
 
     n_iter_ : int
         Number of epochs (stochastic solvers) or iterations (lbfgs) run by the
-        last call to ``fit``, warm-started or not, as in scikit-learn: so
-        ``n_iter_ == max_iter`` means that call did not converge.
-        ``partial_fit`` adds one per call, counting from the last ``fit``.
+        last call, as in scikit-learn: by the last ``fit``, warm-started or
+        not, so ``n_iter_ == max_iter`` means that call did not converge; 1
+        after a ``partial_fit``. ``loss_curve_`` has an entry per epoch (or
+        iteration) of every call.
 
     t_ : int
         Number of training samples seen by the solver over all calls (for

@@ -181,7 +181,9 @@ def test_partial_fit_counts_epochs_and_accepts_a_subset_of_the_classes():
     assert_array_equal(model.classes_, [0, 1, 2])
     assert model.coefs_[-1].shape[1] == 3
     model.partial_fit(X, y)
-    assert model.n_iter_ == 2
+    # One epoch per call (n_iter_, as scikit-learn); t_ counts every sample.
+    assert model.n_iter_ == 1
+    assert len(model.loss_curve_) == 2
     assert model.t_ == first.sum() + len(y)
 
 
@@ -228,7 +230,8 @@ def test_partial_fit_multilabel(solver):
     model.partial_fit(X, Y, classes=[0, 1, 2])
     model.partial_fit(X, Y)
     assert model.predict(X).shape == Y.shape
-    assert model.n_iter_ == 2
+    assert model.n_iter_ == 1
+    assert len(model.loss_curve_) == 2
 
 
 def test_first_partial_fit_with_a_label_outside_classes_raises_unfitted():

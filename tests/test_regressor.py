@@ -64,7 +64,8 @@ def test_partial_fit_needs_no_classes():
     model = MLPRegularizedRegressor(hidden_layer_sizes=(5,), random_state=0)
     model.partial_fit(X[:30], y[:30])
     model.partial_fit(X[30:], y[30:])
-    assert model.n_iter_ == 2
+    assert model.n_iter_ == 1
+    assert len(model.loss_curve_) == 2
     assert model.t_ == 60
     assert model.predict(X).shape == y.shape
 
