@@ -797,6 +797,15 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                 "early_stopping left no training sample with a positive "
                 "weight; lower validation_fraction or add samples."
             )
+        if not np.any(sample_weight_val > 0):
+            # A weighted score of no weight is undefined (scikit-learn's
+            # metrics raise on it, each epoch).
+            raise ValueError(
+                "early_stopping held out only samples of zero weight: the "
+                "validation score is undefined. Give the held-out samples "
+                "weight (shuffle the data so that weighted samples are spread), "
+                "raise validation_fraction or set early_stopping=False."
+            )
         if X_val.shape[0] < 2:
             # One sample has no R^2 (a warning and a NaN score per epoch,
             # and the initial weights kept as the best).

@@ -56,6 +56,7 @@ CLEAR_ERROR = re.compile(
             r"early_stopping left no training sample",
             r"early_stopping cannot hold out",  # too few samples to split
             r"early_stopping holds out a single",
+            r"early_stopping held out only samples of zero weight",
             r"not among the classes",  # unseen labels in partial_fit
         ]
     )
@@ -574,6 +575,29 @@ def test_class_weight_must_be_finite_and_non_negative(weight):
         model.fit(X_UNIT, Y_BINARY)
     for coef, kept in zip(model.coefs_, before, strict=True):
         assert_array_equal(coef, kept)
+
+
+@pytest.mark.parametrize("Estimator", [C, R])
+def test_early_stopping_with_a_weightless_validation_part_is_named(Estimator):
+    # Weight on 4 of 30 samples: over seeds, some splits hold out only
+    # weightless samples, whose score is undefined.
+    y = Y_BINARY if Estimator is C else Y_REAL
+    sample_weight = np.zeros(len(y))
+    sample_weight[[0, 1, 2, 3]] = 1.0
+    named = 0
+    for seed in range(20):
+        model = Estimator(**{**TINY, "random_state": seed}, early_stopping=True)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model.fit(X_UNIT, y, sample_weight=sample_weight)
+        except ValueError as error:
+            assert re.search("held out only samples of zero weight", str(error))
+            assert not hasattr(model, "coefs_")
+            named += 1
+        else:
+            assert np.isfinite(model.best_validation_score_)
+    assert named > 0
 
 
 def test_partial_fit_refuses_classes_that_are_not_one_dimensional():
