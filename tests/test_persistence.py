@@ -22,7 +22,13 @@ from numpy.testing import assert_array_equal
 from sklearn.base import is_classifier
 
 from conftest import make_problem
-from skreg import MLPRegularizedClassifier, MLPRegularizedRegressor
+from skreg import (
+    MLPRegularizedClassifier,
+    MLPRegularizedRegressor,
+    WarmStartGridSearchCV,
+    skops_trusted_types,
+)
+from skreg._optimizers import SCHEDULES
 
 SOLVERS = ["sgd", "adam", "lbfgs"]
 TASKS = {
@@ -176,3 +182,50 @@ def test_round_trip_predicts_and_continues_identically(
     assert restored.n_iter_ == model.n_iter_ == 1
     assert len(restored.loss_curve_) == len(model.loss_curve_) == 13
     assert restored.loss_curve_ == model.loss_curve_
+
+
+@pytest.mark.parametrize("learning_rate", list(SCHEDULES))
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("task", list(TASKS))
+def test_a_saved_model_loads_with_exactly_the_documented_trusted_list(
+    task, solver, learning_rate
+):
+    # The user guide loads with trusted=skops_trusted_types(): every type a
+    # model of any solver and schedule holds is on it, and nothing else is
+    # needed.
+    model, X, y = fitted(task, solver)
+    model.set_params(learning_rate=learning_rate).fit(X, y)
+    dumped = sio.dumps(model)
+    assert set(sio.get_untrusted_types(data=dumped)) <= set(skops_trusted_types())
+    restored = sio.loads(dumped, trusted=skops_trusted_types())
+    for ours, theirs in zip(
+        all_predictions(restored, X), all_predictions(model, X), strict=True
+    ):
+        assert_array_equal(ours, theirs)
+
+
+def test_a_saved_search_needs_skreg_types_from_the_list_and_sklearns_own():
+    X, y = make_problem("binary")
+    search = WarmStartGridSearchCV(
+        MLPRegularizedClassifier(hidden_layer_sizes=(3,), max_iter=5, random_state=0),
+        {"l2_weight": [0.0, 1e-3]},
+        cv=2,
+    )
+    search.fit(X, y)
+    dumped = sio.dumps(search)
+    # Beyond skreg's, the scikit-learn objects any search holds (its scorer
+    # and splitter), which skops does not trust by default either.
+    untrusted = sio.get_untrusted_types(data=dumped)
+    others = [name for name in untrusted if not name.startswith("skreg.")]
+    assert all(name.startswith("sklearn.") for name in others)
+    assert set(untrusted) - set(others) <= set(skops_trusted_types())
+    restored = sio.loads(dumped, trusted=skops_trusted_types() + others)
+    assert_array_equal(restored.predict_proba(X), search.predict_proba(X))
+
+
+def test_the_trusted_list_names_every_registered_optimizer_and_schedule():
+    from skreg._optimizers import OPTIMIZERS as REGISTRY
+
+    names = skops_trusted_types()
+    for cls in [*REGISTRY.values(), *SCHEDULES.values()]:
+        assert f"{cls.__module__}.{cls.__qualname__}" in names
