@@ -563,11 +563,9 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                         ),
                         verbose=self.verbose,
                     )
-        except TrainingDiverged:
+        except TrainingDiverged as diverged:
             raise ValueError(
-                "Training diverged: the loss, the weights, the optimizer's "
-                "state or the outputs became infinite or NaN (solver="
-                f"{self.solver!r}, learning_rate_init="
+                f"{diverged} (solver={self.solver!r}, learning_rate_init="
                 f"{self.learning_rate_init}). The learning rate is likely too "
                 "large for the scale of the inputs, the targets or the "
                 "penalties: lower learning_rate_init, scale X (and y) with "

@@ -286,6 +286,43 @@ LOSSES = {
     "poisson": poisson,
 }
 
+
+def _clipped_mean(mean_Y):
+    eps = np.finfo(mean_Y.dtype).eps
+    return np.clip(mean_Y, eps, 1 - eps)
+
+
+def constant_squared_error_logits(mean_Y):
+    r"""Logits of the best constant model for the squared error: :math:`\bar y`."""
+    return mean_Y.copy()
+
+
+def constant_log_loss_logits(mean_Y):
+    r""":math:`\log \bar p`: the softmax of it is the classes' (weighted) frequency."""
+    return np.log(_clipped_mean(mean_Y))
+
+
+def constant_binary_log_loss_logits(mean_Y):
+    r""":math:`\operatorname{logit}(\bar p)` per output: each output's frequency."""
+    p = _clipped_mean(mean_Y)
+    return np.log(p) - np.log1p(-p)
+
+
+def constant_poisson_logits(mean_Y):
+    r""":math:`\log \bar y`: the exponential output predicts the mean count."""
+    return np.log(np.maximum(mean_Y, np.finfo(mean_Y.dtype).tiny))
+
+
+#: Logits of the best constant model of each loss, from the (weighted) mean
+#: target of shape (n_outputs,): its loss is the loss of knowing nothing
+#: about X, the scale :class:`~skreg._training.DivergenceGuard` measures by.
+CONSTANT_LOGITS = {
+    "squared_error": constant_squared_error_logits,
+    "log_loss": constant_log_loss_logits,
+    "binary_log_loss": constant_binary_log_loss_logits,
+    "poisson": constant_poisson_logits,
+}
+
 #: The output function each loss is fused with.
 OUTPUT_ACTIVATION = {
     "squared_error": "identity",

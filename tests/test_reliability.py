@@ -692,6 +692,59 @@ def test_a_failed_partial_fit_leaves_the_random_stream_as_it_was(solver, seed):
         assert_array_equal(ours, theirs)
 
 
+def digits_task():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+@pytest.mark.parametrize(
+    "solver, learning_rate_init", [("sgd", 1e6), ("adam", 1e6), ("adam", 3.0)]
+)
+def test_divergence_is_refused_before_anything_overflows(solver, learning_rate_init):
+    # Found by probing: sgd with a step of 1e6 returned loss_=1e261 and an
+    # accuracy of 0.14; adam stopped as converged after its loss rose from
+    # 0.75 to 1e5. The objective's rise is caught long before infinity.
+    X, y = digits_task()
+    model = MLPRegularizedClassifier(
+        hidden_layer_sizes=(32,),
+        solver=solver,
+        learning_rate_init=learning_rate_init,
+        max_iter=30,
+        random_state=0,
+    )
+    with pytest.raises(ValueError, match=r"objective rose to .* times its starting"):
+        fit_quietly(lambda: model.fit(X, y))
+    assert not hasattr(model, "coefs_")
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_a_diverging_warm_start_keeps_the_good_model(solver):
+    # Found by probing: a warm-started refit of a good model (accuracy
+    # 0.987) with learning_rate_init=1e6 replaced it with one of accuracy
+    # 0.30. (partial_fit keeps its optimizer's learning rate, as in
+    # scikit-learn; a batch on another scale is tested above.)
+    X, y = digits_task()
+    model = MLPRegularizedClassifier(
+        hidden_layer_sizes=(32,),
+        solver=solver,
+        max_iter=30,
+        random_state=0,
+        learning_rate_init=0.01 if solver == "sgd" else 0.001,
+        warm_start=True,
+    )
+    fit_quietly(lambda: model.fit(X, y))
+    saved = model_state(model)
+    accuracy = model.score(X, y)
+    assert accuracy > 0.9
+    model.set_params(learning_rate_init=1e6)
+    with pytest.raises(ValueError, match="diverged"):
+        fit_quietly(lambda: model.fit(X, y))
+    assert_same_state(model, saved)
+    assert model.score(X, y) == accuracy
+
+
 def test_overflowing_optimizer_state_is_divergence():
     """On a batch 1e200 times larger, Adam's second moment (the squared
     gradient) overflows while the weights, moved by at most about the
