@@ -160,7 +160,7 @@ def main(argv=None):
         for workload in arguments.workloads:
             median = engines_side_by_side(workload, cache, arguments.repeats)
             ratio = median["auto"] / min(median["numpy"], median["numba"])
-            cells = "".join(f"{median[engine]:>9.2f}" for engine in ENGINES)
+            cells = "".join(f"{median[engine]:>9.3f}" for engine in ENGINES)
             print(f"{workload:<36}{cells}{ratio:>10.2f}", flush=True)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
