@@ -1,23 +1,33 @@
-"""What numba's compilation costs: first fits in fresh processes, cold and warm cache.
+"""What numba's compilation and loading cost, and what engine='auto' makes of it.
 
 Run from the repository root::
 
     python benchmarks/bench_jit.py
 
-Each measurement is a new Python process (so nothing is compiled in memory),
-timed from the start of ``fit`` to its end, on a small fit: digits, hidden
-(64,), adam, 20 epochs, float64. numba's cache is pointed at a new, empty
-folder (``NUMBA_CACHE_DIR``) for the run:
+Each measurement is a new Python process (so nothing is compiled or loaded
+in memory), timed from the start of ``fit`` to its end (numba's import and
+the loading of its kernels happen inside ``fit``: importing skreg does not
+import numba). numba's cache is pointed at a new, empty folder
+(``NUMBA_CACHE_DIR``, which loky's worker processes inherit) for the run.
 
-1. ``engine='numpy'``: the reference;
-2. ``engine='numba'``, empty cache: the kernels compile, and are cached;
-3. ``engine='numba'``, the same cache again: the kernels load;
-4. a ``GridSearchCV`` of 4 candidates x 3 folds with ``n_jobs=2`` and
-   ``engine='numba'`` (each worker process loads the cached kernels), next to
-   the same search with ``engine='numpy'``.
+1. Compilation: the small fit below with ``engine='numba'`` and an empty
+   cache (the kernels compile and are cached), then with the warm cache.
+2. ``engine='auto'`` against both engines, warm cache, on:
 
-Each row is the median of ``--repeats`` runs (the cold row empties the cache
-before each).
+   - tiny: 200 samples x 20 features, hidden (16,), 5 epochs;
+   - small: digits (1,797 x 64), hidden (64,), 20 epochs;
+   - large: 50,000 x 100, hidden (256, 128), 5 epochs;
+   - a ``GridSearchCV`` of 4 candidates x 3 folds of the small fit, with
+     ``n_jobs=1`` and with ``n_jobs=2`` (each loky worker is a process of its
+     own, which loads numba if its fits use it).
+
+   The three engines run in turn (numpy, numba, auto, numpy, ...), so that a
+   change in the machine's load falls on all three; each cell is the median
+   of ``--repeats`` runs, and the last column is auto's time over the faster
+   engine's.
+
+Every fit is adam with ``n_iter_no_change=inf``, so that it runs its epochs.
+``--workloads`` picks some of the rows (the tests run the tiny one).
 """
 
 import argparse
@@ -28,45 +38,68 @@ import subprocess
 import sys
 import tempfile
 
-FIT = """
-import time, warnings
+ENGINES = ("numpy", "numba", "auto")
+
+DATA = {
+    "tiny": """
+from sklearn.datasets import make_classification
+X, y = make_classification(n_samples=200, n_features=20, random_state=0)
+""",
+    "digits": """
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
-from skreg import MLPRegularizedClassifier
 X, y = load_digits(return_X_y=True)
 X = X / 16.0
-model = MLPRegularizedClassifier(
-    hidden_layer_sizes=(64,), max_iter=20, random_state=0, engine={engine!r},
-    l1_weight=1e-5, l2_weight=1e-5,
+""",
+    "large": """
+from sklearn.datasets import make_classification
+X, y = make_classification(
+    n_samples=50_000, n_features=100, n_informative=20, random_state=0
 )
-warnings.simplefilter("ignore", ConvergenceWarning)
+""",
+}
+
+#: ``(data, hidden_layer_sizes, max_iter, n_jobs)``; n_jobs None: a plain fit.
+WORKLOADS = {
+    "tiny (200 x 20, 5 epochs)": ("tiny", (16,), 5, None),
+    "small (digits, 20 epochs)": ("digits", (64,), 20, None),
+    "large (50,000 x 100, 5 epochs)": ("large", (256, 128), 5, None),
+    "GridSearchCV 4x3 small, n_jobs=1": ("digits", (64,), 20, 1),
+    "GridSearchCV 4x3 small, n_jobs=2": ("digits", (64,), 20, 2),
+}
+
+FIT = """
+import time, warnings
+import numpy as np
+from sklearn.model_selection import GridSearchCV
+from skreg import MLPRegularizedClassifier
+{data}
+model = MLPRegularizedClassifier(
+    hidden_layer_sizes={hidden!r}, max_iter={max_iter}, n_iter_no_change=np.inf,
+    random_state=0, engine={engine!r}, l1_weight=1e-5, l2_weight=1e-5,
+)
+if {n_jobs!r} is not None:
+    grid = {{"l1_weight": [0.0, 1e-5], "l2_weight": [0.0, 1e-5]}}
+    model = GridSearchCV(model, grid, cv=3, n_jobs={n_jobs!r})
+warnings.simplefilter("ignore")
 start = time.perf_counter()
 model.fit(X, y)
 print(time.perf_counter() - start)
 """
 
-SEARCH = """
-import time, warnings
-from sklearn.datasets import load_digits
-from sklearn.model_selection import GridSearchCV
-from skreg import MLPRegularizedClassifier
-X, y = load_digits(return_X_y=True)
-X = X / 16.0
-model = MLPRegularizedClassifier(
-    hidden_layer_sizes=(64,), max_iter=20, random_state=0, engine={engine!r}
-)
-grid = {{"l1_weight": [0.0, 1e-5], "l2_weight": [0.0, 1e-5]}}
-warnings.simplefilter("ignore")
-start = time.perf_counter()
-GridSearchCV(model, grid, cv=3, n_jobs=2).fit(X, y)
-print(time.perf_counter() - start)
-"""
+
+def code(workload, engine):
+    """The Python program that times ``workload`` with ``engine``."""
+    data, hidden, max_iter, n_jobs = WORKLOADS[workload]
+    return FIT.format(
+        data=DATA[data], hidden=hidden, max_iter=max_iter, n_jobs=n_jobs, engine=engine
+    )
 
 
-def seconds(code, cache):
+def seconds(program, cache):
+    """Run ``program`` in a new process with numba's cache in ``cache``; its time."""
     environment = {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONWARNINGS": "ignore"}
     result = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", program],
         capture_output=True,
         text=True,
         check=True,
@@ -75,39 +108,62 @@ def seconds(code, cache):
     return float(result.stdout.strip().splitlines()[-1])
 
 
-def main():
+def compilation(cache, repeats):
+    """Median seconds of the small fit with numba: empty cache, then warm."""
+    program = code("small (digits, 20 epochs)", "numba")
+    cold = []
+    for _ in range(repeats):
+        shutil.rmtree(cache)
+        os.mkdir(cache)
+        cold.append(seconds(program, cache))
+    warm = [seconds(program, cache) for _ in range(repeats)]
+    return statistics.median(cold), statistics.median(warm)
+
+
+def engines_side_by_side(workload, cache, repeats):
+    """Median seconds of ``workload`` per engine, the engines in turn."""
+    times = {engine: [] for engine in ENGINES}
+    for _ in range(repeats):
+        for engine in ENGINES:
+            times[engine].append(seconds(code(workload, engine), cache))
+    return {engine: statistics.median(runs) for engine, runs in times.items()}
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
-    repeats = parser.parse_args().repeats
+    parser.add_argument(
+        "--workloads", nargs="+", choices=list(WORKLOADS), default=list(WORKLOADS)
+    )
+    parser.add_argument(
+        "--no-compilation",
+        action="store_true",
+        help="skip the empty-cache rows (the cache is still warmed first)",
+    )
+    arguments = parser.parse_args(argv)
     cache = tempfile.mkdtemp(prefix="skreg-numba-cache-")
     try:
-        rows = {}
-
-        def emptied():
-            shutil.rmtree(cache)
-            os.mkdir(cache)
-            return cache
-
-        rows["fit, engine='numpy'"] = [
-            seconds(FIT.format(engine="numpy"), cache) for _ in range(repeats)
-        ]
-        rows["fit, engine='numba', empty cache"] = [
-            seconds(FIT.format(engine="numba"), emptied()) for _ in range(repeats)
-        ]
-        rows["fit, engine='numba', warm cache"] = [
-            seconds(FIT.format(engine="numba"), cache) for _ in range(repeats)
-        ]
-        rows["GridSearchCV n_jobs=2, engine='numpy'"] = [
-            seconds(SEARCH.format(engine="numpy"), cache) for _ in range(repeats)
-        ]
-        rows["GridSearchCV n_jobs=2, engine='numba', warm cache"] = [
-            seconds(SEARCH.format(engine="numba"), cache) for _ in range(repeats)
-        ]
+        if arguments.no_compilation:
+            # Warm the cache: compile every kernel the workloads use.
+            for workload in arguments.workloads:
+                seconds(code(workload, "numba"), cache)
+        else:
+            cold, warm = compilation(cache, arguments.repeats)
+            print(f"{'first fit in a new process, small, numba':<44}{'seconds':>10}")
+            print(f"{'empty cache (compiling)':<44}{cold:>10.2f}")
+            print(f"{'warm cache (loading)':<44}{warm:>10.2f}")
+            print()
+            for workload in arguments.workloads:
+                seconds(code(workload, "numba"), cache)
+        header = "".join(f"{engine:>9}" for engine in ENGINES)
+        print(f"{'warm cache, median seconds':<36}{header}{'auto/min':>10}")
+        for workload in arguments.workloads:
+            median = engines_side_by_side(workload, cache, arguments.repeats)
+            ratio = median["auto"] / min(median["numpy"], median["numba"])
+            cells = "".join(f"{median[engine]:>9.3f}" for engine in ENGINES)
+            print(f"{workload:<36}{cells}{ratio:>10.2f}", flush=True)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
-    print(f"{'first fit in a fresh process':<52}{'seconds (median)':>18}")
-    for label, times in rows.items():
-        print(f"{label:<52}{statistics.median(times):>18.2f}")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._engines import ENGINE_NAMES, make_engine
+from ._engines import ENGINE_NAMES, FitWork, make_engine
 from ._functions import ACTIVATIONS, DERIVATIVES, OUTPUT_ACTIVATION
 from ._network import Network, forward, parameter_slices
 from ._optimizers import OPTIMIZERS, SCHEDULES, make_optimizer
@@ -518,9 +518,12 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         # scikit-learn): with an int, each call is repeatable on its own.
         self._random_state = check_random_state(self.random_state)
 
-        network = Network(
-            layer_sizes, self.activation, loss, X.dtype, engine=make_engine(self.engine)
+        engine = make_engine(
+            self.engine, self._fit_work(X.shape[0], layer_sizes, incremental)
         )
+        network = Network(layer_sizes, self.activation, loss, X.dtype, engine=engine)
+        # Which engine trained, for the tests ('auto' resolves per fit).
+        self._fitted_engine = engine.name
         if continue_training:
             network.set_parameters(self.coefs_, self.intercepts_)
         else:
@@ -749,6 +752,38 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
             )
         ]
         return NetworkPenalty(entries, bias_slices[-1].stop)
+
+    def _fit_work(self, n_samples, layer_sizes, incremental):
+        """The most element-wise work this call may do, which engine='auto' weighs.
+
+        Parameters
+        ----------
+        n_samples : int
+        layer_sizes : list of int
+            Inputs, hidden layers, outputs.
+        incremental : bool
+            ``partial_fit``: one epoch.
+
+        Returns
+        -------
+        work : FitWork
+        """
+        n_parameters = sum(
+            (fan_in + 1) * fan_out
+            for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:], strict=True)
+        )
+        n_passes = 1 if incremental else self.max_iter
+        n_steps = 0
+        if self.solver in OPTIMIZERS:
+            size = DEFAULT_BATCH_SIZE if self.batch_size == "auto" else self.batch_size
+            n_steps = n_passes * -(-n_samples // min(size, n_samples))
+        return FitWork(
+            n_samples=n_samples,
+            n_units=sum(layer_sizes[1:]),
+            n_parameters=n_parameters,
+            n_passes=n_passes,
+            n_steps=n_steps,
+        )
 
     def _resolve_batch_size(self, n_samples):
         if self.batch_size == "auto":

@@ -143,8 +143,12 @@ SHARED_PARAMETERS_DOC = r"""
         step (one pass over the parameters), for the same objective and
         gradients to rounding; it needs the optional dependency numba
         (``pip install "skreg[numba]"``) and compiles its kernels once, into
-        numba's cache. 'auto' is 'numba' when numba imports, else 'numpy'.
-        Predictions always use NumPy."""
+        numba's cache; a new process then spends about 0.5 s loading them.
+        'auto' chooses per fit, from its size: 'numba' when numba is
+        installed and the seconds its kernels would save on ``max_iter``
+        epochs (estimated from the samples, units, parameters and
+        mini-batch steps) exceed that load, else 'numpy', without importing
+        numba; see :ref:`performance`. Predictions always use NumPy."""
 
 SHARED_ATTRIBUTES_DOC = r"""
     coefs_ : list of ndarray of shape (fan_in, fan_out)

@@ -5,15 +5,65 @@ The NumPy engine (:mod:`skreg._functions`, :mod:`skreg._penalties`,
 engine (:mod:`skreg._kernels`) needs the optional dependency numba
 (``pip install "skreg[numba]"``); importing skreg never imports it, so that
 skreg imports fast and works without it.
+
+``engine='auto'`` picks one per fit (:func:`resolve_auto`): numba only when
+the fit is long enough to repay what loading numba costs a fresh process,
+and without importing numba otherwise.
 """
 
 import importlib
+import importlib.util
 from dataclasses import dataclass, field
 
 from ._functions import ACTIVATIONS, DERIVATIVES, LOSSES
+from ._warnings import warn
 
 #: How to install the numba engine's dependency.
 NUMBA_INSTALL_HINT = 'pip install "skreg[numba]"'
+
+# What 'auto' weighs (see FitWork.numba_saving), measured on this project's
+# 2-core machine on 2026-12-05, float64, adam, relu, l1 and l2 weights. The
+# decision depends on the ratio of the load to the savings, which a faster or
+# slower processor scales alike.
+#: Seconds a fresh process spends before its first numba kernel runs, warm
+#: cache: importing numba (0.24 to 0.34 s), starting its code generator with
+#: the first cached kernel (0.16 to 0.19 s), loading the others a fit uses
+#: (2 to 6 ms each). A tiny fit in a fresh process took 0.5 s more CPU time
+#: with numba than with NumPy (median of 10 pairs of processes).
+NUMBA_LOAD_SECONDS = 0.5
+# The savings: numpy's and numba's epoch times, alternating fits in one
+# process after a first numba fit (BLAS on one thread; the savings are the
+# element-wise passes, which BLAS's threads do not change), fitted by least
+# squares of the relative errors over five workloads: 20,000 x 200 in batches
+# of 16 (121 ms saved per epoch), 10,000 x 20 in batches of 32 (8.8 ms),
+# digits (0.74 ms), 5,000 x 50 with (256, 128) (12.7 ms) and 50,000 x 100 with
+# (256, 128) (263 ms). The rule predicts the first four within 8% and the
+# last at half its saving: on data larger than the caches, it errs towards
+# NumPy.
+#: Seconds the fused step saves per mini-batch step, whatever its size: the
+#: NumPy step's few dozen calls (penalty terms per layer, optimizer update)
+#: against one compiled call (fitted: 20.1 us).
+STEP_SAVING_SECONDS = 20e-6
+#: Seconds the fused penalty-and-update pass saves per parameter and step
+#: (fitted: 5.8 ns).
+PARAMETER_SAVING_SECONDS = 5e-9
+#: Seconds the fused bias-activation, derivative and loss passes save per
+#: sample, unit (hidden or output) and pass over the data (fitted: 2.8 ns).
+UNIT_SAVING_SECONDS = 3e-9
+
+
+def numba_installed():
+    """Whether numba is installed, without importing it.
+
+    Returns
+    -------
+    installed : bool
+        False also when ``sys.modules['numba']`` is None (how tests hide it).
+    """
+    try:
+        return importlib.util.find_spec("numba") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def numba_available():
@@ -32,6 +82,84 @@ def numba_available():
     except ImportError:
         return False
     return True
+
+
+@dataclass(frozen=True)
+class FitWork:
+    r"""An upper bound on the element-wise work of one fit, what numba speeds up.
+
+    A fit may stop early (``tol``, ``n_iter_no_change``), so its length is
+    not known in advance; the bound is what ``max_iter`` allows.
+
+    Attributes
+    ----------
+    n_samples : int
+        Rows of the training data.
+    n_units : int
+        Hidden and output units: the width of the bias-activation,
+        derivative and loss passes, per sample.
+    n_parameters : int
+        Size of the flat parameter buffer.
+    n_passes : int
+        Passes over the data at most: epochs (``max_iter``, one for
+        ``partial_fit``), or loss evaluations for lbfgs (``max_iter``).
+    n_steps : int
+        Mini-batch steps at most (passes times batches per pass); 0 for
+        lbfgs, whose update is scipy's, not a kernel.
+    """
+
+    n_samples: int
+    n_units: int
+    n_parameters: int
+    n_passes: int
+    n_steps: int
+
+    def numba_saving(self):
+        r"""The seconds numba's kernels would save on this fit, estimated.
+
+        .. math::
+
+            s = n_\text{steps} (c_\text{step} + c_\text{param} P)
+                + n_\text{passes}\, n_\text{samples}\, c_\text{unit} U,
+
+        with :math:`P` parameters, :math:`U` units and the constants
+        ``STEP_SAVING_SECONDS``, ``PARAMETER_SAVING_SECONDS`` and
+        ``UNIT_SAVING_SECONDS``. The matrix products, BLAS's in both
+        engines, save nothing and do not count.
+
+        Returns
+        -------
+        seconds : float
+        """
+        per_step = STEP_SAVING_SECONDS + PARAMETER_SAVING_SECONDS * self.n_parameters
+        per_pass = UNIT_SAVING_SECONDS * self.n_samples * self.n_units
+        return self.n_steps * per_step + self.n_passes * per_pass
+
+
+def resolve_auto(work):
+    """What ``engine='auto'`` runs for a fit: 'numba' if it repays its load.
+
+    numba is chosen when it is installed and :meth:`FitWork.numba_saving`
+    exceeds ``NUMBA_LOAD_SECONDS``, so that a fit too short to repay the
+    load runs on NumPy without importing numba. The rule depends on the
+    fit's shape and parameters only, never on timings, so the same fit
+    always runs on the same engine and gives the same result. A fit that
+    stops early runs fewer epochs than the bound: it may load numba for a
+    saving it does not reach (at most ``NUMBA_LOAD_SECONDS`` lost).
+
+    (The test suite's ``--engine`` option replaces this function.)
+
+    Parameters
+    ----------
+    work : FitWork
+
+    Returns
+    -------
+    name : {'numpy', 'numba'}
+    """
+    if work.numba_saving() > NUMBA_LOAD_SECONDS and numba_installed():
+        return "numba"
+    return "numpy"
 
 
 def load_kernels():
@@ -145,13 +273,15 @@ def numba_engine():
     )
 
 
-def make_engine(name):
-    """The engine an estimator's ``engine`` parameter names.
+def make_engine(name, work):
+    """The engine an estimator's ``engine`` parameter names, for one fit.
 
     Parameters
     ----------
     name : {'auto', 'numpy', 'numba'}
-        'auto' is numba when it imports, else NumPy.
+        'auto' is what :func:`resolve_auto` says for this fit's work.
+    work : FitWork
+        The fit's work, which 'auto' weighs.
 
     Returns
     -------
@@ -161,8 +291,24 @@ def make_engine(name):
     ------
     ImportError
         For 'numba' without numba installed, naming the extra.
+
+    Warns
+    -----
+    UserWarning
+        For 'auto' resolved to numba when numba is installed but importing
+        it fails: the fit runs on NumPy.
     """
-    if name == "numpy" or (name == "auto" and not numba_available()):
+    if name == "auto":
+        name = resolve_auto(work)
+        if name == "numba" and not numba_available():
+            warn(
+                "engine='auto' chose numba for this fit, but importing numba "
+                "failed; training with NumPy instead (reinstall it with "
+                f"{NUMBA_INSTALL_HINT}, or pass engine='numpy').",
+                UserWarning,
+            )
+            name = "numpy"
+    if name == "numpy":
         return NUMPY_ENGINE
     return numba_engine()
 

@@ -78,3 +78,15 @@ def test_kernel_benchmark_chunks_tile_the_buffer():
         strengths[entry.start : entry.stop, column] = entry.strength
     for start, stop, strength_1, strength_2 in zip(lo, hi, l1, l2, strict=True):
         assert (strengths[start:stop] == (strength_1, strength_2)).all()
+
+
+def test_jit_benchmark_times_every_engine_on_the_tiny_fit(capsys):
+    pytest.importorskip("numba")
+    import bench_jit
+
+    workload = next(iter(bench_jit.WORKLOADS))
+    bench_jit.main(["--repeats", "1", "--no-compilation", "--workloads", workload])
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split()[-4:] == [*bench_jit.ENGINES, "auto/min"]
+    figures = [float(cell) for cell in row.removeprefix(workload).split()]
+    assert len(figures) == 4 and all(figure > 0 for figure in figures)

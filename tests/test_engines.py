@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
+from skreg import _engines
 from skreg._engines import NUMBA_INSTALL_HINT, load_kernels, numba_available
+
+#: engine='auto''s rule, as imported: the session's --engine option replaces
+#: _engines.resolve_auto (see the root conftest.py).
+RESOLVE_AUTO = _engines.resolve_auto
 
 
 def test_importing_skreg_imports_neither_numba_nor_the_kernels():
@@ -109,8 +114,7 @@ def test_numba_engine_trains_the_numpy_engines_model(
 
 
 def test_engine_numba_without_numba_names_the_extra(monkeypatch):
-    from skreg import _engines
-
+    monkeypatch.setattr(_engines, "resolve_auto", RESOLVE_AUTO)
     monkeypatch.setattr(_engines, "numba_available", lambda: False)
     monkeypatch.setitem(sys.modules, "numba", None)
     monkeypatch.delitem(sys.modules, "skreg._kernels", raising=False)
@@ -119,13 +123,193 @@ def test_engine_numba_without_numba_names_the_extra(monkeypatch):
     with pytest.raises(ImportError, match=r'pip install "skreg\[numba\]"'):
         model.fit(X, y)
     assert not hasattr(model, "coefs_")
-    # 'auto' falls back to NumPy.
+    # 'auto' runs on NumPy, without a word: numba is not installed.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MLPRegularizedClassifier(engine="auto", max_iter=2).fit(X, y)
+    assert model._fitted_engine == "numpy"
+
+
+def test_auto_falls_back_to_numpy_saying_why_when_numba_fails_to_import(
+    monkeypatch,
+):
+    # Installed (as 'auto' sees it) and chosen, but the import fails.
+    monkeypatch.setattr(_engines, "resolve_auto", lambda work: "numba")
+    monkeypatch.setattr(_engines, "numba_available", lambda: False)
+    X, y = make_problem("binary")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        MLPRegularizedClassifier(engine="auto", max_iter=2).fit(X, y)
+        with pytest.warns(UserWarning, match="importing numba failed") as record:
+            model = MLPRegularizedClassifier(engine="auto", max_iter=2).fit(X, y)
+    assert model._fitted_engine == "numpy"
+    # The warning names the test's line, not skreg's.
+    assert record[0].filename == __file__
 
 
 def test_bad_engine_name_is_rejected_naming_the_parameter():
     X, y = make_problem("regression")
     with pytest.raises(ValueError, match="'engine' parameter"):
         MLPRegularizedRegressor(engine="cuda").fit(X, y)
+
+
+# ----------------------------------------------------------------------
+# engine='auto': numba only for fits that repay loading it.
+# ----------------------------------------------------------------------
+#: ``(parameters, n_samples, n_features)`` of fits 'auto' runs on NumPy, and
+#: of fits it runs on numba (where numba is installed): the tiny and the large
+#: fit of ``benchmarks/bench_jit.py``, and their kin.
+SHORT_FITS = {
+    "tiny": ({"hidden_layer_sizes": (16,), "max_iter": 5}, 200, 20),
+    "digits-sized, 20 epochs": (
+        {"hidden_layer_sizes": (64,), "max_iter": 20},
+        1797,
+        64,
+    ),
+    "partial_fit-sized epoch": (
+        {"hidden_layer_sizes": (256, 128), "max_iter": 1},
+        50_000,
+        100,
+    ),
+    "lbfgs, small": ({"solver": "lbfgs", "max_iter": 200}, 1000, 20),
+}
+LONG_FITS = {
+    "large, 5 epochs": ({"hidden_layer_sizes": (256, 128), "max_iter": 5}, 50_000, 100),
+    "small batches, 200 epochs": ({"batch_size": 16, "max_iter": 200}, 5000, 20),
+}
+
+
+@pytest.fixture
+def auto_rule(monkeypatch):
+    """engine='auto' decided by the rule, not by the session's --engine."""
+    monkeypatch.setattr(_engines, "resolve_auto", RESOLVE_AUTO)
+
+
+def fit_work(parameters, n_samples, n_features, incremental=False):
+    model = MLPRegularizedClassifier(**parameters)
+    layer_sizes = [n_features, *model.hidden_layer_sizes, 1]
+    return model._fit_work(n_samples, layer_sizes, incremental)
+
+
+@pytest.mark.parametrize("fit", SHORT_FITS.values(), ids=SHORT_FITS)
+def test_auto_runs_short_fits_on_numpy(fit, monkeypatch):
+    # Even with numba installed.
+    monkeypatch.setattr(_engines, "numba_installed", lambda: True)
+    work = fit_work(*fit)
+    assert work.numba_saving() < _engines.NUMBA_LOAD_SECONDS
+    assert RESOLVE_AUTO(work) == "numpy"
+
+
+@pytest.mark.parametrize("fit", LONG_FITS.values(), ids=LONG_FITS)
+@pytest.mark.parametrize("installed", [True, False])
+def test_auto_runs_long_fits_on_numba_when_installed(fit, installed, monkeypatch):
+    monkeypatch.setattr(_engines, "numba_installed", lambda: installed)
+    work = fit_work(*fit)
+    assert work.numba_saving() > _engines.NUMBA_LOAD_SECONDS
+    assert RESOLVE_AUTO(work) == ("numba" if installed else "numpy")
+
+
+def test_partial_fit_weighs_one_epoch():
+    parameters, n_samples, n_features = LONG_FITS["large, 5 epochs"]
+    whole = fit_work(parameters, n_samples, n_features)
+    one_epoch = fit_work(parameters, n_samples, n_features, incremental=True)
+    assert (one_epoch.n_passes, whole.n_passes) == (1, parameters["max_iter"])
+    assert whole.n_steps == parameters["max_iter"] * one_epoch.n_steps
+
+
+def test_numba_installed_does_not_import_numba():
+    code = (
+        "import sys; from skreg._engines import numba_installed; "
+        "numba_installed(); print('numba' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_auto_short_fit_imports_neither_numba_nor_the_kernels(solver):
+    # A fresh process with the rule as shipped (no conftest).
+    code = (
+        "import sys, warnings; warnings.simplefilter('ignore'); "
+        "from sklearn.datasets import make_classification; "
+        "from skreg import MLPRegularizedClassifier; "
+        "X, y = make_classification(n_samples=200, n_features=20, random_state=0); "
+        f"model = MLPRegularizedClassifier(solver={solver!r}, max_iter=5).fit(X, y); "
+        "print(model._fitted_engine, "
+        "sorted({'numba', 'skreg._kernels'} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "numpy []"
+
+
+@pytest.mark.parametrize(
+    "Estimator", [MLPRegularizedClassifier, MLPRegularizedRegressor]
+)
+def test_auto_short_fit_is_the_numpy_engines_fit(Estimator, auto_rule):
+    X, y = make_problem(
+        "multiclass" if Estimator is MLPRegularizedClassifier else "regression"
+    )
+    parameters = dict(hidden_layer_sizes=(5,), max_iter=4, random_state=0, **ALL_FOUR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        auto = Estimator(engine="auto", **parameters).fit(X, y)
+        reference = Estimator(engine="numpy", **parameters).fit(X, y)
+    assert auto._fitted_engine == "numpy"
+    # The same engine: bit for bit.
+    assert auto.loss_curve_ == reference.loss_curve_
+    for ours, theirs in zip(
+        auto.coefs_ + auto.intercepts_,
+        reference.coefs_ + reference.intercepts_,
+        strict=True,
+    ):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_auto_long_fit_is_the_numba_engines_fit(auto_rule, monkeypatch):
+    pytest.importorskip("numba")
+    # A small fit that the rule takes for a long one, as a saving of more
+    # than the load: cheaper than fitting a large one.
+    monkeypatch.setattr(_engines, "NUMBA_LOAD_SECONDS", 0.0)
+    X, y = make_problem("multiclass")
+    parameters = dict(hidden_layer_sizes=(5,), max_iter=4, random_state=0, **ALL_FOUR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        auto = MLPRegularizedClassifier(engine="auto", **parameters).fit(X, y)
+        compiled = MLPRegularizedClassifier(engine="numba", **parameters).fit(X, y)
+    assert auto._fitted_engine == "numba"
+    assert auto.loss_curve_ == compiled.loss_curve_
+    for ours, theirs in zip(
+        auto.coefs_ + auto.intercepts_,
+        compiled.coefs_ + compiled.intercepts_,
+        strict=True,
+    ):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_engine_numba_runs_numba_even_for_a_tiny_fit(solver, auto_rule):
+    pytest.importorskip("numba")
+    X, y = make_problem("binary")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MLPRegularizedClassifier(engine="numba", solver=solver, max_iter=2)
+        model.fit(X, y)
+    assert model._fitted_engine == "numba"
+    assert all(np.isfinite(coef).all() for coef in model.coefs_)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_engine_option_forces_what_auto_resolves_to(engine, monkeypatch):
+    # What the root conftest.py does for the session, whatever the fit's size.
+    if engine == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setattr(_engines, "resolve_auto", lambda work: engine)
+    X, y = make_problem("binary")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MLPRegularizedClassifier(max_iter=2).fit(X, y)
+    assert model._fitted_engine == engine
