@@ -31,7 +31,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._engines import ENGINE_NAMES, FitWork, make_engine
+from ._engines import (
+    ENGINE_NAMES,
+    FitWork,
+    make_engine,
+    recover_from_cache_failure,
+)
 from ._functions import ACTIVATIONS, DERIVATIVES, OUTPUT_ACTIVATION
 from ._network import Network, forward, parameter_slices
 from ._optimizers import OPTIMIZERS, SCHEDULES, make_optimizer
@@ -455,6 +460,8 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         and so are the random generators training draws from (the fitted
         one, and a ``RandomState`` passed as ``random_state``), so that the
         next call gives what it would have given without the failed one.
+        A failure of numba's disk cache is retried once, from the same
+        state, as :func:`~skreg._engines.recover_from_cache_failure` says.
         """
         saved_state = self.__dict__.copy()
         generators = {
@@ -462,15 +469,20 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
             for generator in (self.__dict__.get("_random_state"), self.random_state)
             if isinstance(generator, np.random.RandomState)
         }
-        try:
-            self._fit(X, y, sample_weight, incremental=incremental, classes=classes)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved_state)
-            for generator, state in generators.values():
-                generator.set_state(state)
-            raise
-        return self
+        for attempt in ("first", "after a failure of numba's cache"):
+            try:
+                self._fit(X, y, sample_weight, incremental=incremental, classes=classes)
+            except BaseException as error:
+                self.__dict__.clear()
+                self.__dict__.update(saved_state)
+                for generator, state in generators.values():
+                    generator.set_state(state)
+                if attempt == "first" and recover_from_cache_failure(
+                    error, self.engine
+                ):
+                    continue
+                raise
+            return self
 
     def _fit(self, X, y, sample_weight, *, incremental, classes):
         reject_booleans_as_numbers(self)

@@ -13,6 +13,8 @@ and without importing numba otherwise.
 
 import importlib
 import importlib.util
+import os
+import traceback
 from dataclasses import dataclass, field
 
 from ._functions import ACTIVATIONS, DERIVATIVES, LOSSES
@@ -162,6 +164,86 @@ def resolve_auto(work):
     return "numpy"
 
 
+class NumbaCache:
+    """What went wrong with numba's disk cache of the kernels, once per process.
+
+    numba keeps the compiled kernels on disk (``cache=True``) and loads them
+    in every new process. A damaged cache (files truncated, emptied or
+    overwritten) makes numba raise while loading, at a kernel's first call;
+    a read-only install without a writable home folder leaves it nowhere to
+    write (the kernels then compile in memory, :data:`skreg._kernels.
+    CACHE_UNAVAILABLE`). Neither may take the default engine down: once a
+    problem is known, ``engine='auto'`` trains with NumPy for the rest of the
+    process, and ``engine='numba'`` compiles the kernels in memory; each says
+    so once, with the cause and the fix.
+
+    Attributes
+    ----------
+    problem : str or None
+        The failure, as the warning names it; None while the cache works.
+    """
+
+    def __init__(self):
+        self.problem = None
+        self.bypassed = False
+
+    @staticmethod
+    def raised(error):
+        """Whether ``error`` comes from numba's caching (a load or a write).
+
+        Parameters
+        ----------
+        error : BaseException
+
+        Returns
+        -------
+        from_cache : bool
+        """
+        caching = os.path.join("numba", "core", "caching.py")
+        while error is not None:
+            frames = traceback.extract_tb(error.__traceback__)
+            if any(frame.filename.endswith(caching) for frame in frames):
+                return True
+            error = error.__cause__ or error.__context__
+        return False
+
+    def record(self, error, kernels):
+        """Remember a damaged cache: the cause and where its files are."""
+        folders = {
+            dispatcher._cache.cache_path
+            for dispatcher in kernels.dispatchers().values()
+            if getattr(dispatcher._cache, "cache_path", None)
+        }
+        where = ", ".join(sorted(folders)) or "numba's cache folder"
+        self.problem = (
+            f"numba's cache of skreg's compiled kernels could not be loaded "
+            f"({type(error).__name__}: {error}). To repair it, delete the "
+            f"files _kernels*.nbi and _kernels*.nbc in {where}: numba writes "
+            "them anew at the next fit"
+        )
+
+    def record_unavailable(self, kernels):
+        """Remember that numba has nowhere to write the kernels' cache."""
+        self.problem = (
+            "numba has no writable folder for its cache of skreg's compiled "
+            f"kernels ({kernels.CACHE_UNAVAILABLE}), so it would compile them "
+            "(several seconds) in every process. Set the environment variable "
+            "NUMBA_CACHE_DIR to a writable folder"
+        )
+
+    def bypass(self, kernels):
+        """Compile every kernel in memory from now on, ignoring the disk cache."""
+        from numba.core.caching import NullCache
+
+        for dispatcher in kernels.dispatchers().values():
+            dispatcher._cache = NullCache()
+        self.bypassed = True
+
+
+#: The process's record of numba's cache (see :class:`NumbaCache`).
+NUMBA_CACHE = NumbaCache()
+
+
 def load_kernels():
     """Import and return :mod:`skreg._kernels`, the compiled kernels.
 
@@ -308,9 +390,65 @@ def make_engine(name, work):
                 UserWarning,
             )
             name = "numpy"
+        if name == "numba" and NUMBA_CACHE.problem is None:
+            kernels = load_kernels()
+            if kernels.CACHE_UNAVAILABLE is not None:
+                NUMBA_CACHE.record_unavailable(kernels)
+                warn(
+                    f"{NUMBA_CACHE.problem}. engine='auto' trains with NumPy "
+                    "in this process meanwhile.",
+                    UserWarning,
+                )
+        if name == "numba" and NUMBA_CACHE.problem is not None:
+            name = "numpy"
     if name == "numpy":
         return NUMPY_ENGINE
     return numba_engine()
+
+
+def recover_from_cache_failure(error, engine_name):
+    """After a fit failed in numba's cache: whether to fit again, and how.
+
+    Records the failure (:data:`NUMBA_CACHE`) and warns once, naming the
+    cause and the fix. Afterwards ``engine='auto'`` trains with NumPy in
+    this process and ``engine='numba'`` compiles the kernels in memory.
+
+    Parameters
+    ----------
+    error : BaseException
+        What the fit raised.
+    engine_name : {'auto', 'numpy', 'numba'}
+        The estimator's ``engine`` parameter.
+
+    Returns
+    -------
+    retry : bool
+        True when the failure was the cache's and a second fit can avoid
+        it; False for any other error (to be raised as it is).
+    """
+    if engine_name == "numpy" or not NumbaCache.raised(error):
+        return False
+    kernels = load_kernels()
+    if engine_name == "numba":
+        if NUMBA_CACHE.bypassed:
+            return False
+        NUMBA_CACHE.record(error, kernels)
+        NUMBA_CACHE.bypass(kernels)
+        warn(
+            f"{NUMBA_CACHE.problem}. engine='numba' compiles the kernels in "
+            "memory in this process meanwhile (several seconds).",
+            UserWarning,
+        )
+        return True
+    if NUMBA_CACHE.problem is not None:
+        return False
+    NUMBA_CACHE.record(error, kernels)
+    warn(
+        f"{NUMBA_CACHE.problem}. engine='auto' trains with NumPy in this "
+        "process meanwhile.",
+        UserWarning,
+    )
+    return True
 
 
 #: The reference engine, built once: what prediction always uses.

@@ -46,18 +46,52 @@ This module imports numba; nothing in skreg imports it at import time (see
 :mod:`skreg._engines`).
 """
 
+import functools
+
 import numba
 import numpy as np
 
 from ._optimizers import AdamOptimizer, SGDOptimizer
 from ._penalties import L1, L2
 
-_JIT_OPTIONS = dict(cache=True, error_model="numpy", fastmath=False, nogil=True)
+_JIT_OPTIONS = dict(error_model="numpy", fastmath=False, nogil=True)
+
+#: Why numba keeps no cache of these kernels on disk in this process (no
+#: writable place for it: numba raises when ``cache=True`` is asked there), or
+#: None when it does. :mod:`skreg._engines` reports it.
+CACHE_UNAVAILABLE = None
 
 
-def _kernel(function):
-    """Compile ``function`` lazily, once per argument types, cached on disk."""
-    return numba.njit(**_JIT_OPTIONS)(function)
+def _kernel(function, **options):
+    """Compile ``function`` lazily, once per argument types, cached on disk.
+
+    Where numba finds no writable place for its cache (a read-only install
+    and no writable home folder), the kernel compiles in memory instead, and
+    :data:`CACHE_UNAVAILABLE` says why.
+    """
+    global CACHE_UNAVAILABLE
+    options = {**_JIT_OPTIONS, **options}
+    try:
+        return numba.njit(cache=True, **options)(function)
+    except RuntimeError as error:
+        if "cannot cache" not in str(error):
+            raise
+        CACHE_UNAVAILABLE = str(error)
+        return numba.njit(cache=False, **options)(function)
+
+
+def dispatchers():
+    """The module's compiled kernels (numba dispatchers), by name.
+
+    Returns
+    -------
+    kernels : dict of str to numba dispatcher
+    """
+    return {
+        name: value
+        for name, value in globals().items()
+        if isinstance(value, numba.core.dispatcher.Dispatcher)
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -236,7 +270,7 @@ DELTA_DERIVATIVES = {
 # Penalty and optimizer step over the flat parameter buffer.
 
 
-@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"}, nogil=True)
+@functools.partial(_kernel, fastmath={"reassoc"})
 def _reorderable_add(total, term):
     """``total + term``, an addition the compiler may reassociate.
 

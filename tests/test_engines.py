@@ -313,3 +313,117 @@ def test_engine_option_forces_what_auto_resolves_to(engine, monkeypatch):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = MLPRegularizedClassifier(max_iter=2).fit(X, y)
     assert model._fitted_engine == engine
+
+
+# ----------------------------------------------------------------------
+# numba's disk cache: damaged or unwritable, it never takes a fit down
+# ----------------------------------------------------------------------
+#: A fit in a fresh process, on a copy of the package; 'auto' is made to
+#: choose numba (the fit is small), and the engine that ran is printed.
+CACHE_FIT = """
+import sys, warnings
+sys.path.insert(0, sys.argv[1])
+{before}
+import numpy as np
+import skreg
+assert skreg.__file__.startswith(sys.argv[1]), skreg.__file__
+from skreg import MLPRegularizedClassifier, _engines
+_engines.resolve_auto = lambda work: "numba"
+X = np.random.RandomState(0).normal(size=(60, 4))
+y = (X[:, 0] > 0).astype(int)
+warnings.simplefilter("ignore")
+warnings.simplefilter("always", UserWarning)
+for _ in range(2):
+    model = MLPRegularizedClassifier(
+        hidden_layer_sizes=(3,), max_iter=2, engine=sys.argv[2], random_state=0
+    ).fit(X, y)
+    print("engine:", model._fitted_engine, model.coefs_[0].ravel()[:3].tolist())
+"""
+#: numba finds no writable place for a cache: its locators all decline.
+NO_CACHE_LOCATION = (
+    "import numba.core.caching as caching; caching.CacheImpl._locator_classes = []"
+)
+
+
+def run_cache_fit(package_parent, engine, before=""):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CACHE_FIT.format(before=before),
+            str(package_parent),
+            engine,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def warm_copy(tmp_path_factory):
+    """A copy of the package whose numba cache holds the fit's kernels."""
+    import shutil
+    from pathlib import Path
+
+    import skreg
+
+    parent = tmp_path_factory.mktemp("warm")
+    shutil.copytree(
+        Path(skreg.__file__).parent,
+        parent / "skreg",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    clean, _ = run_cache_fit(parent, "numba")
+    return parent, clean
+
+
+DAMAGES = {
+    "empty index": (".nbi", lambda data: b""),
+    "truncated index": (".nbi", lambda data: data[: len(data) // 2]),
+    "garbage data": (".nbc", lambda data: b"\x80\x04garbage" * 8),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+@pytest.mark.parametrize("engine", ["auto", "numba"])
+def test_a_damaged_cache_falls_back_with_one_warning(
+    warm_copy, damage, engine, tmp_path
+):
+    import shutil
+
+    parent, clean = warm_copy
+    shutil.copytree(parent / "skreg", tmp_path / "skreg")
+    pattern, damaged = DAMAGES[damage]
+    files = list((tmp_path / "skreg" / "__pycache__").glob(f"_kernels*{pattern}"))
+    assert files
+    for path in files:
+        path.write_bytes(damaged(path.read_bytes()))
+    out, err = run_cache_fit(tmp_path, engine)
+    # 'auto' trains with NumPy, 'numba' compiles in memory: both fits of the
+    # process succeed, with one warning naming the cause and the fix.
+    expected = "numpy" if engine == "auto" else "numba"
+    engines = [line.split()[1] for line in out.splitlines()]
+    assert engines == [expected, expected]
+    assert err.count("UserWarning") == 1
+    assert "could not be loaded" in err
+    assert "_kernels*.nbi" in err and str(tmp_path / "skreg" / "__pycache__") in err
+    if engine == "numba":
+        # The same model as from the undamaged cache.
+        assert out == clean
+
+
+@pytest.mark.parametrize("engine", ["auto", "numba"])
+def test_no_writable_cache_location_trains_anyway(warm_copy, engine):
+    parent, clean = warm_copy
+    out, err = run_cache_fit(parent, engine, before=NO_CACHE_LOCATION)
+    engines = [line.split()[1] for line in out.splitlines()]
+    if engine == "auto":
+        assert engines == ["numpy", "numpy"]
+        assert err.count("UserWarning") == 1
+        assert "NUMBA_CACHE_DIR" in err
+    else:
+        # Compiled in memory: the same model as with a cache.
+        assert out == clean
