@@ -34,6 +34,7 @@ from threadpoolctl import ThreadpoolController
 from ._functions import ACTIVATIONS, LOSSES
 from ._network import forward, ignore_stage
 from ._penalties import SplitL1
+from ._polish import can_polish, polish_linear_model
 
 #: lbfgs evaluates the full-batch loss this many rows at a time.
 LBFGS_CHUNK_ROWS = 2048
@@ -702,8 +703,12 @@ def train_lbfgs(
         )
     result.n_samples_seen = n_evaluations * n_samples
     result.final_loss = float(outcome.fun)
-    if not result.loss_curve or result.loss_curve[-1] != outcome.fun:
-        result.loss_curve.append(float(outcome.fun))
+    if result.converged and can_polish(network, penalty, proximal):
+        # Convex: finish at the optimum, not at the line search's precision.
+        point, _ = polish_linear_model(network, penalty, X, Y, sample_weight, proximal)
+        result.final_loss = point.value
+    if not result.loss_curve or result.loss_curve[-1] != result.final_loss:
+        result.loss_curve.append(result.final_loss)
         result.penalty_curve.append(penalty.value(network.params, scratch))
     return result
 

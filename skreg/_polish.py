@@ -1,0 +1,415 @@
+r"""The convex polish: Newton steps that finish what L-BFGS-B started on linear models.
+
+A network without a hidden layer is a generalised linear model,
+
+.. math::
+
+    Z = X W + \mathbf{1} b^\top, \qquad
+    F(\theta) = \underbrace{\sum_i w_i\, \ell(z_i, y_i)
+    + \Omega_{\text{smooth}}(\theta)}_{f(\theta)}
+    + \sum_{j \in \mathcal{L}} \lambda_j |\theta_j|,
+
+with :math:`\theta = (W, b)`, normalised sample weights :math:`w_i`, a
+convex loss :math:`\ell` (half squared error, log-losses, half Poisson
+deviance) and the L1 terms on the coordinates :math:`\mathcal{L}`. Its
+objective is convex, and L-BFGS-B stops on it where its line search loses
+precision, at a distance from the optimum that depends on the rounding of
+the products: weighted and repeated samples (the same objective) then end at
+points a few 1e-7 apart. A few Newton steps from there reach the optimum to
+the precision of the data.
+
+**Optimality.** :math:`\theta` minimises :math:`F` if and only if
+
+.. math::
+
+    \nabla_j f(\theta) + \lambda_j \operatorname{sign}(\theta_j) = 0
+    \quad (\theta_j \ne 0 \text{ or } j \notin \mathcal{L}), \qquad
+    |\nabla_j f(\theta)| \le \lambda_j \quad (\theta_j = 0,\ j \in
+    \mathcal{L}),
+
+that is, when the minimum-norm subgradient
+:math:`r_j = \nabla_j f + \lambda_j \operatorname{sign}(\theta_j)` on the
+first set and :math:`r_j = \operatorname{sign}(\nabla_j f)
+\max(|\nabla_j f| - \lambda_j, 0)` on the second is zero.
+
+**The restricted Newton step.** The free set :math:`\mathcal{F}` holds every
+coordinate except the L1 coordinates at zero whose condition holds (they
+stay at zero); a zero whose condition fails is freed with the sign
+:math:`s_j = -\operatorname{sign}(\nabla_j f)` that lowers :math:`F`. On the
+orthant of the signs :math:`s`, :math:`F` is smooth, and the step :math:`d`
+solves
+
+.. math::
+
+    \nabla^2_{\mathcal{F}\mathcal{F}} f(\theta)\; d_{\mathcal{F}}
+    = -r_{\mathcal{F}}, \qquad d_j = 0 \ (j \notin \mathcal{F}),
+
+with the Hessian never formed: for a direction :math:`v = (V, c)`,
+:math:`\Delta Z = X V + \mathbf{1} c^\top`,
+:math:`U_i = w_i\, \nabla^2_{z} \ell(z_i)\, \Delta Z_i` (the loss's
+curvature, :data:`~skreg._functions.LOSS_CURVATURES`), and
+
+.. math::
+
+    \nabla^2 f\, v = (X^\top U,\ \mathbf{1}^\top U)
+    + \nabla^2 \Omega_{\text{smooth}}\, v,
+
+the penalty's Hessian being diagonal (:math:`2 \lambda_2` for the L2 terms).
+Conjugate gradients solve the system from these products, so memory stays
+that of a few vectors of parameters and a few arrays of the logits' shape,
+for dense and sparse ``X`` alike. The point
+:math:`\theta + t d` is projected onto the orthant (an L1 coordinate that
+would change sign stops at zero), with :math:`t = 1, \frac12, \dots` until
+the step is accepted.
+
+**Never worse.** A step is accepted when it lowers :math:`F` by more than
+its rounding, or leaves it equal to rounding and lowers
+:math:`\|r\|_\infty`; the polish stops when no step is accepted, when
+every :math:`|r_j|` is at the rounding level of the terms that make up
+:math:`\nabla_j f`, or after :data:`MAX_NEWTON_STEPS`. The result is never
+worse than its start.
+
+The polish computes in float64 whatever the network's dtype (float32
+parameters are polished in float64, from a float64 copy of ``X``, and
+rounded back), and knows the network only through its parameters, its loss
+and its penalty.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, cg
+from sklearn.utils.extmath import safe_sparse_dot
+
+from ._functions import ACTIVATIONS, LOSS_CURVATURES, LOSSES, OUTPUT_ACTIVATION
+
+#: At most this many Newton steps (each one conjugate-gradient solve); from
+#: L-BFGS-B's stopping point two or three reach the rounding level.
+MAX_NEWTON_STEPS = 10
+#: At most this many halvings of a step before the polish gives up.
+MAX_HALVINGS = 30
+#: Conjugate gradients stop at this residual, relative to the right-hand side.
+CG_RTOL = 1e-10
+#: ... or after this many iterations (each is two products with X).
+CG_MAX_ITERATIONS = 1000
+#: Rounding level, in units of float64's machine epsilon times the magnitude
+#: of the terms summed: of the objective (to accept a step) and of each
+#: gradient coordinate (to stop).
+ROUNDING_UNITS = 64
+
+EPSILON = np.finfo(np.float64).eps
+
+
+@dataclass
+class Point:
+    """The objective's value and derivatives at one point.
+
+    Attributes
+    ----------
+    theta : ndarray of shape (n_parameters,)
+        The parameters, float64.
+    value : float
+        :math:`F(\\theta)`, the non-smooth terms included.
+    gradient : ndarray of shape (n_parameters,)
+        :math:`\\nabla f(\\theta)`, the non-smooth terms left out.
+    gradient_scale : ndarray of shape (n_parameters,)
+        The magnitude of the terms summed into each gradient coordinate: its
+        rounding is about ``EPSILON`` times this.
+    outputs : ndarray of shape (n_samples, n_outputs)
+        The predictions :math:`f(Z)`, on which the loss's curvature depends.
+    """
+
+    theta: np.ndarray
+    value: float
+    gradient: np.ndarray
+    gradient_scale: np.ndarray
+    outputs: np.ndarray
+
+
+class LinearObjective:
+    r"""The objective of a network without hidden layer, its gradient and curvature.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+    sample_weight : ndarray of shape (n_samples,)
+        Any non-negative weights; normalised here to sum to one.
+    loss : str
+        A key of ``LOSSES``.
+    penalty : NetworkPenalty
+        Its entries index the flat buffer ``(W.ravel(), b)``.
+    """
+
+    def __init__(self, X, Y, sample_weight, loss, penalty):
+        self.X = X.astype(np.float64, copy=False)
+        self.Y = np.asarray(Y, dtype=np.float64)
+        self.weights = sample_weight / np.sum(sample_weight, dtype=np.float64)
+        self.loss, self.penalty = loss, penalty
+        self.n_features, self.n_outputs = X.shape[1], self.Y.shape[1]
+        self.n_coefs = self.n_features * self.n_outputs
+        self.scratch = np.empty(self.n_coefs + self.n_outputs)
+        self.penalty_curvature = np.zeros_like(self.scratch)
+        penalty.add_curvature(self.scratch, self.penalty_curvature)
+        # |X^T D|_j <= ||x_j|| ||D||: the scale of the rounding of X^T D.
+        if sp.issparse(self.X):
+            squares = np.asarray(self.X.multiply(self.X).sum(axis=0)).ravel()
+        else:
+            squares = np.einsum("ij,ij->j", self.X, self.X)
+        self.column_norms = np.sqrt(squares)
+
+    def split(self, theta):
+        """The views ``(W, b)`` of a flat vector of parameters."""
+        return (
+            theta[: self.n_coefs].reshape(self.n_features, self.n_outputs),
+            theta[self.n_coefs :],
+        )
+
+    def logits(self, theta):
+        """:math:`Z = X W + \\mathbf{1} b^\\top`, a new array."""
+        coef, intercept = self.split(theta)
+        Z = np.asarray(safe_sparse_dot(self.X, coef, dense_output=True))
+        Z += intercept
+        return Z
+
+    def evaluate(self, theta):
+        """The objective's value, gradient and curvature data at ``theta``.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_parameters,)
+
+        Returns
+        -------
+        point : Point
+        """
+        Z = self.logits(theta)
+        outputs = Z.copy()
+        ACTIVATIONS[OUTPUT_ACTIVATION[self.loss]](outputs)
+        # The loss overwrites the logits with its gradient.
+        data_loss = LOSSES[self.loss](Z, self.Y, self.weights)
+        gradient = self.transpose_product(Z)
+        value = data_loss + self.penalty.value(theta, self.scratch)
+        self.penalty.add_gradient(
+            theta, gradient, self.scratch, include_nonsmooth=False
+        )
+        # The gradient sums w_i (outputs - targets) x_i: terms of this size.
+        terms = np.abs(outputs) + np.abs(self.Y)
+        terms *= self.weights[:, np.newaxis]
+        terms_norm = np.sqrt(np.einsum("ik,ik->k", terms, terms))
+        scale = np.concatenate(
+            [
+                np.outer(self.column_norms, terms_norm).ravel(),
+                terms.sum(axis=0),
+            ]
+        )
+        scale += np.abs(self.penalty_curvature * theta)
+        return Point(theta, value, gradient, scale, outputs)
+
+    def transpose_product(self, U):
+        """:math:`(X^\\top U, \\mathbf{1}^\\top U)` as one flat vector."""
+        coef_part = np.asarray(safe_sparse_dot(self.X.T, U, dense_output=True))
+        return np.concatenate([coef_part.ravel(), U.sum(axis=0)])
+
+    def hessian_product(self, point, v):
+        r"""Return :math:`\nabla^2 f(\theta)\, v` at ``point``.
+
+        Parameters
+        ----------
+        point : Point
+        v : ndarray of shape (n_parameters,)
+
+        Returns
+        -------
+        product : ndarray of shape (n_parameters,)
+        """
+        dZ = self.logits(v)
+        U = LOSS_CURVATURES[self.loss](point.outputs, dZ)
+        U *= self.weights[:, np.newaxis]
+        product = self.transpose_product(U)
+        product += self.penalty_curvature * v
+        return product
+
+
+class NewtonPolish:
+    r"""Restricted Newton steps to the optimum of a convex linear model.
+
+    See the module's docstring for the optimality conditions, the free set
+    and the Newton system.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    nonsmooth_entries : sequence of PenaltyEntry
+        The L1 entries, treated exactly (``l1_method='proximal'``); empty
+        for a smooth objective.
+
+    Attributes
+    ----------
+    n_steps : int
+        Newton steps accepted by the last call.
+    converged : bool
+        Whether the last call reached the rounding level of the gradient.
+    """
+
+    def __init__(self, objective, nonsmooth_entries):
+        self.objective = objective
+        self.strengths = np.zeros_like(objective.scratch)
+        for entry in nonsmooth_entries:
+            self.strengths[entry.start : entry.stop] = entry.strength
+        self.penalized = self.strengths > 0
+        self.n_steps, self.converged = 0, False
+
+    def signs(self, point):
+        r"""The orthant of the step: :math:`\operatorname{sign}(\theta_j)`,
+        or :math:`-\operatorname{sign}(\nabla_j f)` for a zero whose
+        condition fails; zero where a coordinate stays at zero."""
+        theta, gradient = point.theta, point.gradient
+        signs = np.where(self.penalized, np.sign(theta), 0.0)
+        release = self.penalized & (theta == 0) & (np.abs(gradient) > self.strengths)
+        signs[release] = -np.sign(gradient[release])
+        return signs
+
+    def residual(self, point):
+        """The minimum-norm subgradient :math:`r` of the module's docstring."""
+        gradient = point.gradient
+        at_zero = self.penalized & (point.theta == 0)
+        residual = gradient + self.strengths * np.sign(point.theta)
+        residual[at_zero] = np.sign(gradient[at_zero]) * np.maximum(
+            np.abs(gradient[at_zero]) - self.strengths[at_zero], 0.0
+        )
+        return residual
+
+    def direction(self, point, residual, free):
+        """Solve the restricted Newton system by conjugate gradients."""
+        objective = self.objective
+        indices = np.flatnonzero(free)
+        full = np.zeros_like(point.theta)
+
+        def product(u):
+            full[indices] = u.ravel()
+            return objective.hessian_product(point, full)[indices]
+
+        operator = LinearOperator((indices.size, indices.size), matvec=product)
+        solution, _ = cg(
+            operator, -residual[indices], rtol=CG_RTOL, maxiter=CG_MAX_ITERATIONS
+        )
+        step = np.zeros_like(point.theta)
+        step[indices] = solution
+        return step
+
+    def accepts(self, old, old_residual, new, new_residual):
+        """Whether ``new`` is no worse than ``old``, to rounding, and better."""
+        rounding = ROUNDING_UNITS * EPSILON * max(abs(old.value), abs(new.value))
+        if not np.isfinite(new.value) or new.value > old.value + rounding:
+            return False
+        return new.value < old.value - rounding or (
+            np.abs(new_residual).max() < np.abs(old_residual).max()
+        )
+
+    def __call__(self, theta):
+        """Polish ``theta``; return the polished point.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_parameters,)
+            The start, L-BFGS-B's solution; not modified.
+
+        Returns
+        -------
+        point : Point
+            Its ``theta`` is a new float64 array, the start if no step was
+            accepted.
+        """
+        point = self.objective.evaluate(theta.astype(np.float64))
+        residual = self.residual(point)
+        self.n_steps, self.converged = 0, False
+        for _ in range(MAX_NEWTON_STEPS):
+            if np.all(
+                np.abs(residual)
+                <= ROUNDING_UNITS * EPSILON * (point.gradient_scale + self.strengths)
+            ):
+                self.converged = True
+                break
+            signs = self.signs(point)
+            free = ~self.penalized | (signs != 0)
+            orthant_residual = np.where(
+                free, point.gradient + self.strengths * signs, 0.0
+            )
+            step = self.direction(point, orthant_residual, free)
+            candidate = self.line_search(point, residual, step, signs)
+            if candidate is None:
+                break
+            point, residual = candidate
+            self.n_steps += 1
+        return point
+
+    def line_search(self, point, residual, step, signs):
+        """The first accepted point along ``step`` (halving it), or None."""
+        size = 1.0
+        for _ in range(MAX_HALVINGS):
+            theta = point.theta + size * step
+            # An L1 coordinate that would leave its orthant stops at zero.
+            theta[self.penalized & (theta * signs <= 0)] = 0.0
+            candidate = self.objective.evaluate(theta)
+            candidate_residual = self.residual(candidate)
+            if self.accepts(point, residual, candidate, candidate_residual):
+                return candidate, candidate_residual
+            size /= 2
+        return None
+
+
+def can_polish(network, penalty, proximal):
+    """Whether :func:`polish_linear_model` applies to this network and penalty.
+
+    It does for a network without hidden layer whose non-smooth terms, if
+    any, are treated exactly (``l1_method='proximal'``): with
+    ``l1_method='subgradient'`` and an L1 lambda, training follows the
+    derived gradient of the L1 terms, which has no Newton step at their
+    kinks, and L-BFGS-B's solution is kept as it is.
+
+    Parameters
+    ----------
+    network : Network
+    penalty : NetworkPenalty
+    proximal : bool
+
+    Returns
+    -------
+    applies : bool
+    """
+    return (
+        len(network.layer_sizes) == 2
+        and penalty.has_curvature
+        and (proximal or not penalty.has_nonsmooth)
+    )
+
+
+def polish_linear_model(network, penalty, X, Y, sample_weight, proximal):
+    """Polish a network without hidden layer to its optimum, in place.
+
+    Parameters
+    ----------
+    network : Network
+        Without hidden layer (see :func:`can_polish`); its parameters are
+        replaced by the polished ones, rounded to its dtype.
+    penalty : NetworkPenalty
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+    sample_weight : ndarray of shape (n_samples,)
+    proximal : bool
+        Whether the non-smooth terms are treated exactly.
+
+    Returns
+    -------
+    point : Point
+        The objective at the polished parameters (in float64).
+    polish : NewtonPolish
+        Its ``n_steps`` and ``converged``.
+    """
+    objective = LinearObjective(X, Y, sample_weight, network.loss, penalty)
+    polish = NewtonPolish(objective, penalty.nonsmooth_entries if proximal else ())
+    point = polish(network.params)
+    network.params[...] = point.theta
+    return point, polish
