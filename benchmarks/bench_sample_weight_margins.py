@@ -4,9 +4,10 @@ scikit-learn's ``check_sample_weight_equivalence_on_dense_data`` and
 ``..._on_sparse_data`` fit one estimator with integer sample weights and one
 on the rows repeated that many times, and compare their predictions with
 ``assert_allclose`` (relative tolerance 1e-7). This script makes the same
-two fits on the same data and prints the largest relative difference of
-``predict_proba`` (classifier) or ``predict`` (regressor), so that the margin
-below the check's tolerance can be read off, per configuration.
+two fits on the same data and prints the largest relative difference of the
+outputs the check compares (``predict_proba``, ``decision_function``,
+``predict``), so that the margin below the check's tolerance can be read off,
+per configuration.
 
 Run: ``python benchmarks/bench_sample_weight_margins.py [--tol TOL]``.
 """
@@ -61,8 +62,22 @@ def check_data():
     return X, (X_weighted, y_weighted, sample_weight), (X_repeated, y_repeated)
 
 
-def relative_difference(estimator, sparse):
-    """Largest relative difference of the two fits' predictions (and the time)."""
+def relative_difference(expected, actual):
+    """The largest of ``|actual - expected| / |expected|`` (inf on a changed zero)."""
+    difference = np.abs(np.asarray(actual, float) - np.asarray(expected, float))
+    magnitude = np.abs(np.asarray(expected, float))
+    if np.any(difference[magnitude == 0] > 0):
+        return np.inf
+    nonzero = magnitude > 0
+    return float(np.max(difference[nonzero] / magnitude[nonzero], initial=0.0))
+
+
+def measure(estimator, sparse):
+    """The largest relative difference of the two fits' outputs, and the time.
+
+    The outputs are those the check compares: ``predict_proba``,
+    ``decision_function`` and ``predict``, where the estimator has them.
+    """
     X, (X_weighted, y_weighted, sample_weight), (X_repeated, y_repeated) = check_data()
     if sparse:
         X_weighted, X_repeated = sp.csr_array(X_weighted), sp.csr_array(X_repeated)
@@ -70,9 +85,16 @@ def relative_difference(estimator, sparse):
     repeated = clone(estimator).fit(X_repeated, y_repeated)
     weighted = clone(estimator).fit(X_weighted, y_weighted, sample_weight=sample_weight)
     elapsed = time.perf_counter() - start
-    method = "predict_proba" if hasattr(estimator, "predict_proba") else "predict"
-    expected, actual = getattr(repeated, method)(X), getattr(weighted, method)(X)
-    return float(np.max(np.abs(actual - expected) / np.abs(expected))), elapsed
+    methods = [
+        method
+        for method in ("predict_proba", "decision_function", "predict")
+        if hasattr(estimator, method)
+    ]
+    largest = max(
+        relative_difference(getattr(repeated, method)(X), getattr(weighted, method)(X))
+        for method in methods
+    )
+    return largest, elapsed
 
 
 def main(tol):
@@ -86,7 +108,7 @@ def main(tol):
                 continue
             estimator = Estimator(solver="lbfgs", tol=tol, random_state=0, **parameters)
             for sparse in (False, True):
-                difference, elapsed = relative_difference(estimator, sparse)
+                difference, elapsed = measure(estimator, sparse)
                 margin = CHECK_RTOL / difference if difference else np.inf
                 print(
                     f"{name:32} {Estimator.__name__:26} "

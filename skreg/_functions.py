@@ -377,6 +377,10 @@ LOSS_CURVATURES = {
     "poisson": poisson_curvature,
 }
 
+#: The losses unchanged when the same constant is added to every logit of a
+#: sample (the softmax's): their curvature is singular along that direction.
+SHIFT_INVARIANT_LOSSES = frozenset({"log_loss"})
+
 #: The output function each loss is fused with.
 OUTPUT_ACTIVATION = {
     "squared_error": "identity",

@@ -82,7 +82,13 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, cg
 from sklearn.utils.extmath import safe_sparse_dot
 
-from ._functions import ACTIVATIONS, LOSS_CURVATURES, LOSSES, OUTPUT_ACTIVATION
+from ._functions import (
+    ACTIVATIONS,
+    LOSS_CURVATURES,
+    LOSSES,
+    OUTPUT_ACTIVATION,
+    SHIFT_INVARIANT_LOSSES,
+)
 
 #: At most this many Newton steps (each one conjugate-gradient solve); from
 #: L-BFGS-B's stopping point two or three reach the rounding level.
@@ -212,6 +218,35 @@ class LinearObjective:
         coef_part = np.asarray(safe_sparse_dot(self.X.T, U, dense_output=True))
         return np.concatenate([coef_part.ravel(), U.sum(axis=0)])
 
+    def flat_groups(self, free):
+        r"""The groups of parameters along which the objective's curvature is zero.
+
+        A shift-invariant loss (the softmax's) is unchanged by
+        :math:`z_i \to z_i + \gamma_i \mathbf{1}`, which the parameters
+        make by adding one constant to every class's coefficient of a
+        feature (a row of :math:`W`) or to every class's bias: along such a
+        direction :math:`\nabla^2 f` is zero unless the penalty curves it.
+        The Newton system is solved without these directions (their
+        gradient is zero at the optimum; solving for them would only follow
+        rounding), and the step leaves them as they are.
+
+        Parameters
+        ----------
+        free : ndarray of shape (n_parameters,), dtype bool
+            The coordinates the step may change.
+
+        Returns
+        -------
+        groups : ndarray of shape (n_features + 1, n_outputs), dtype bool, or None
+            Rows (the features' and, last, the biases') whose class-mean the
+            step must not change; None when there are none.
+        """
+        if self.loss not in SHIFT_INVARIANT_LOSSES or self.n_outputs < 2:
+            return None
+        flat = free & (self.penalty_curvature == 0)
+        rows = np.all(flat.reshape(self.n_features + 1, self.n_outputs), axis=1)
+        return rows if rows.any() else None
+
     def hessian_product(self, point, v):
         r"""Return :math:`\nabla^2 f(\theta)\, v` at ``point``.
 
@@ -291,13 +326,27 @@ class NewtonPolish:
             full[indices] = u.ravel()
             return objective.hessian_product(point, full)[indices]
 
+        flat_rows = objective.flat_groups(free)
+
+        def project(vector):
+            # Remove the class-mean of every flat row (see flat_groups).
+            if flat_rows is not None:
+                rows = vector.reshape(flat_rows.size, -1)
+                rows[flat_rows] -= rows[flat_rows].mean(axis=1, keepdims=True)
+            return vector
+
+        def product(u):
+            full[indices] = u.ravel()
+            return project(objective.hessian_product(point, project(full)))[indices]
+
         operator = LinearOperator((indices.size, indices.size), matvec=product)
+        right_hand_side = project(-residual)[indices]
         solution, _ = cg(
-            operator, -residual[indices], rtol=CG_RTOL, maxiter=CG_MAX_ITERATIONS
+            operator, right_hand_side, rtol=CG_RTOL, maxiter=CG_MAX_ITERATIONS
         )
         step = np.zeros_like(point.theta)
         step[indices] = solution
-        return step
+        return project(step)
 
     def accepts(self, old, old_residual, new, new_residual):
         """Whether ``new`` is no worse than ``old``, to rounding, and better."""

@@ -41,9 +41,10 @@ CONFIGURATIONS = {
         "solver": "lbfgs",
         "l2_weight": 1e-4,
     },
-    # Convex: the optimum is unique, so weighted and repeated samples reach
-    # the same model once lbfgs converges tightly (tol is its gradient
-    # tolerance); the orthant polish after the split gets it there.
+    # Convex: the optimum is unique, and lbfgs's Newton polish
+    # (skreg/_polish.py) reaches it to rounding at the default tol, so
+    # weighted and repeated samples give the same model (predictions 1e-13
+    # apart, dense and sparse; benchmarks/bench_sample_weight_margins.py).
     "no-hidden-layer-proximal-l1": {
         "hidden_layer_sizes": (),
         "solver": "lbfgs",
@@ -55,21 +56,6 @@ CONFIGURATIONS = {
         "l2_weight": 1e-3,
     },
 }
-
-#: Parameters of one estimator in a configuration.
-OVERRIDES = {
-    # The least-squares Lasso on 15 samples and 30 features is ill-conditioned:
-    # lbfgs's default gradient tolerance leaves predictions 1e-2 apart.
-    ("no-hidden-layer-proximal-l1", "MLPRegularizedRegressor"): {
-        "tol": 1e-10,
-        "max_iter": 1000,
-    },
-}
-
-SPARSE_ROUNDING = (
-    "sparse products round differently for weighted and repeated rows; lbfgs "
-    "converges to about 1e-7 of the optimum, the check's own tolerance"
-)
 
 #: Checks that fail for a reason, by configuration and estimator.
 EXPECTED_FAILURES = {
@@ -85,16 +71,12 @@ EXPECTED_FAILURES = {
             "non-convex: lbfgs stops at different points for weighted and repeated data"
         ),
     },
-    ("no-hidden-layer-proximal-l1", "MLPRegularizedRegressor"): {
-        "check_sample_weight_equivalence_on_sparse_data": SPARSE_ROUNDING,
-    },
 }
 
 CONFIGURATION_OF = {}
 for configuration, parameters in CONFIGURATIONS.items():
     for Estimator in (MLPRegularizedClassifier, MLPRegularizedRegressor):
-        overrides = OVERRIDES.get((configuration, Estimator.__name__), {})
-        estimator = Estimator(random_state=0, **parameters, **overrides)
+        estimator = Estimator(random_state=0, **parameters)
         CONFIGURATION_OF[estimator] = configuration
 ESTIMATORS = list(CONFIGURATION_OF)
 
