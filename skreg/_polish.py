@@ -91,8 +91,9 @@ from ._functions import (
 )
 
 #: At most this many Newton steps (each one conjugate-gradient solve); from
-#: L-BFGS-B's stopping point two or three reach the rounding level.
-MAX_NEWTON_STEPS = 10
+#: L-BFGS-B's stopping point two or three reach the rounding level, plus one
+#: for each coefficient that still has to drop to zero.
+MAX_NEWTON_STEPS = 20
 #: At most this many halvings of a step before the polish gives up.
 MAX_HALVINGS = 30
 #: Conjugate gradients stop at this residual, relative to the right-hand side.
@@ -267,6 +268,54 @@ class LinearObjective:
         return product
 
 
+class RestrictedHessian(LinearOperator):
+    r"""The objective's Hessian on the free coordinates, as a linear operator.
+
+    :math:`P\, \nabla^2_{\mathcal{F}\mathcal{F}} f\, P`, with :math:`P`
+    the projection that removes the flat directions of a shift-invariant
+    loss (:meth:`LinearObjective.flat_groups`), so that conjugate gradients
+    solve on the subspace where the Hessian is positive definite instead of
+    following rounding along a direction of zero curvature.
+
+    Parameters
+    ----------
+    objective : LinearObjective
+    point : Point
+        Where the Hessian is taken.
+    free : ndarray of shape (n_parameters,), dtype bool
+        The free set :math:`\mathcal{F}`.
+    """
+
+    def __init__(self, objective, point, free):
+        self.objective, self.point = objective, point
+        self.indices = np.flatnonzero(free)
+        self.flat_rows = objective.flat_groups(free)
+        self.full = np.zeros_like(point.theta)
+        super().__init__(np.float64, (self.indices.size, self.indices.size))
+
+    def project(self, vector):
+        """Remove the class-mean of every flat row of ``vector``, in place."""
+        if self.flat_rows is not None:
+            rows = vector.reshape(self.flat_rows.size, -1)
+            rows[self.flat_rows] -= rows[self.flat_rows].mean(axis=1, keepdims=True)
+        return vector
+
+    def restrict(self, vector):
+        """The projected free coordinates of a full vector (a new array)."""
+        return self.project(vector.copy())[self.indices]
+
+    def extend(self, restricted):
+        """The full vector of free coordinates ``restricted`` (zero elsewhere)."""
+        full = np.zeros_like(self.full)
+        full[self.indices] = restricted.ravel()
+        return self.project(full)
+
+    def _matvec(self, restricted):
+        self.full[self.indices] = restricted.ravel()
+        product = self.objective.hessian_product(self.point, self.project(self.full))
+        return self.project(product)[self.indices]
+
+
 class NewtonPolish:
     r"""Restricted Newton steps to the optimum of a convex linear model.
 
@@ -317,36 +366,21 @@ class NewtonPolish:
         return residual
 
     def direction(self, point, residual, free):
-        """Solve the restricted Newton system by conjugate gradients."""
-        objective = self.objective
-        indices = np.flatnonzero(free)
-        full = np.zeros_like(point.theta)
+        """Solve the restricted Newton system by conjugate gradients.
 
-        def product(u):
-            full[indices] = u.ravel()
-            return objective.hessian_product(point, full)[indices]
-
-        flat_rows = objective.flat_groups(free)
-
-        def project(vector):
-            # Remove the class-mean of every flat row (see flat_groups).
-            if flat_rows is not None:
-                rows = vector.reshape(flat_rows.size, -1)
-                rows[flat_rows] -= rows[flat_rows].mean(axis=1, keepdims=True)
-            return vector
-
-        def product(u):
-            full[indices] = u.ravel()
-            return project(objective.hessian_product(point, project(full)))[indices]
-
-        operator = LinearOperator((indices.size, indices.size), matvec=product)
-        right_hand_side = project(-residual)[indices]
+        Returns
+        -------
+        step : ndarray of shape (n_parameters,)
+            Zero outside the free set.
+        """
+        hessian = RestrictedHessian(self.objective, point, free)
         solution, _ = cg(
-            operator, right_hand_side, rtol=CG_RTOL, maxiter=CG_MAX_ITERATIONS
+            hessian,
+            hessian.restrict(-residual),
+            rtol=CG_RTOL,
+            maxiter=CG_MAX_ITERATIONS,
         )
-        step = np.zeros_like(point.theta)
-        step[indices] = solution
-        return project(step)
+        return hessian.extend(solution)
 
     def accepts(self, old, old_residual, new, new_residual):
         """Whether ``new`` is no worse than ``old``, to rounding, and better."""
@@ -395,13 +429,29 @@ class NewtonPolish:
         return point
 
     def line_search(self, point, residual, step, signs):
-        """The first accepted point along ``step`` (halving it), or None."""
-        size = 1.0
+        """The first accepted point along ``step``, or None.
+
+        The first trial is the full step, or the first breakpoint if an L1
+        coordinate reaches zero before it (that coordinate lands exactly on
+        zero, and the sign pattern is kept); then halvings of it. Stopping
+        at the breakpoint also makes a step along a direction of zero
+        curvature (a restricted Hessian that is singular, as for a Lasso
+        with more free coefficients than samples) finite: it goes until a
+        coordinate drops to zero.
+        """
+        theta = point.theta
+        toward_zero = self.penalized & (theta * step < 0)
+        breakpoints = np.full_like(theta, np.inf)
+        breakpoints[toward_zero] = -theta[toward_zero] / step[toward_zero]
+        size = min(1.0, float(breakpoints.min()))
         for _ in range(MAX_HALVINGS):
-            theta = point.theta + size * step
-            # An L1 coordinate that would leave its orthant stops at zero.
-            theta[self.penalized & (theta * signs <= 0)] = 0.0
-            candidate = self.objective.evaluate(theta)
+            candidate_theta = theta + size * step
+            # Coordinates that reach zero, or would leave their orthant, stop
+            # at zero.
+            candidate_theta[
+                (breakpoints <= size) | (self.penalized & (candidate_theta * signs < 0))
+            ] = 0.0
+            candidate = self.objective.evaluate(candidate_theta)
             candidate_residual = self.residual(candidate)
             if self.accepts(point, residual, candidate, candidate_residual):
                 return candidate, candidate_residual
