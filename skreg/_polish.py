@@ -219,33 +219,41 @@ class LinearObjective:
         coef_part = np.asarray(safe_sparse_dot(self.X.T, U, dense_output=True))
         return np.concatenate([coef_part.ravel(), U.sum(axis=0)])
 
-    def flat_groups(self, free):
-        r"""The groups of parameters along which the objective's curvature is zero.
+    def flat_groups(self, free, slope):
+        r"""The rows of parameters along which the objective is flat.
 
         A shift-invariant loss (the softmax's) is unchanged by
         :math:`z_i \to z_i + \gamma_i \mathbf{1}`, which the parameters
         make by adding one constant to every class's coefficient of a
-        feature (a row of :math:`W`) or to every class's bias: along such a
-        direction :math:`\nabla^2 f` is zero unless the penalty curves it.
-        The Newton system is solved without these directions (their
-        gradient is zero at the optimum; solving for them would only follow
-        rounding), and the step leaves them as they are.
+        feature (a row of :math:`W`) or to every class's bias. Along such a
+        direction :math:`\nabla^2 f` is zero unless the penalty curves it,
+        and, on an orthant, the L1 terms change :math:`F` by the row's
+        :math:`\sum_k \lambda_k s_k`. Where that is zero too, :math:`F` is
+        flat (the optimum is not unique along it): the Newton system is
+        solved without these directions, whose gradient is zero, since
+        solving for them would only follow rounding, and the step leaves
+        them as they are. Where it is not, the curvature is zero but the
+        slope is not: the step goes along it to the first breakpoint.
 
         Parameters
         ----------
         free : ndarray of shape (n_parameters,), dtype bool
             The coordinates the step may change.
+        slope : ndarray of shape (n_parameters,)
+            :math:`\lambda_j s_j`, the L1 terms' gradient on the orthant.
 
         Returns
         -------
-        groups : ndarray of shape (n_features + 1, n_outputs), dtype bool, or None
+        groups : ndarray of shape (n_features + 1,), dtype bool, or None
             Rows (the features' and, last, the biases') whose class-mean the
             step must not change; None when there are none.
         """
         if self.loss not in SHIFT_INVARIANT_LOSSES or self.n_outputs < 2:
             return None
+        shape = (self.n_features + 1, self.n_outputs)
         flat = free & (self.penalty_curvature == 0)
-        rows = np.all(flat.reshape(self.n_features + 1, self.n_outputs), axis=1)
+        rows = np.all(flat.reshape(shape), axis=1)
+        rows &= slope.reshape(shape).sum(axis=1) == 0
         return rows if rows.any() else None
 
     def hessian_product(self, point, v):
@@ -284,12 +292,14 @@ class RestrictedHessian(LinearOperator):
         Where the Hessian is taken.
     free : ndarray of shape (n_parameters,), dtype bool
         The free set :math:`\mathcal{F}`.
+    slope : ndarray of shape (n_parameters,)
+        The L1 terms' gradient on the orthant, :math:`\lambda_j s_j`.
     """
 
-    def __init__(self, objective, point, free):
+    def __init__(self, objective, point, free, slope):
         self.objective, self.point = objective, point
         self.indices = np.flatnonzero(free)
-        self.flat_rows = objective.flat_groups(free)
+        self.flat_rows = objective.flat_groups(free, slope)
         self.full = np.zeros_like(point.theta)
         super().__init__(np.float64, (self.indices.size, self.indices.size))
 
@@ -365,21 +375,29 @@ class NewtonPolish:
         )
         return residual
 
-    def direction(self, point, residual, free):
-        """Solve the restricted Newton system by conjugate gradients.
+    def direction(self, point, free, slope):
+        r"""Solve the restricted Newton system by conjugate gradients.
+
+        Parameters
+        ----------
+        point : Point
+        free : ndarray of shape (n_parameters,), dtype bool
+        slope : ndarray of shape (n_parameters,)
+            :math:`\lambda_j s_j` on the orthant of the step.
 
         Returns
         -------
         step : ndarray of shape (n_parameters,)
-            Zero outside the free set.
+            Zero outside the free set. The steepest descent direction on
+            the orthant when conjugate gradients do not give a descent
+            direction (a singular system that is not consistent: along a
+            direction of zero curvature with a slope, rounding decides).
         """
-        hessian = RestrictedHessian(self.objective, point, free)
-        solution, _ = cg(
-            hessian,
-            hessian.restrict(-residual),
-            rtol=CG_RTOL,
-            maxiter=CG_MAX_ITERATIONS,
-        )
+        hessian = RestrictedHessian(self.objective, point, free, slope)
+        descent = hessian.restrict(-np.where(free, point.gradient + slope, 0.0))
+        solution, _ = cg(hessian, descent, rtol=CG_RTOL, maxiter=CG_MAX_ITERATIONS)
+        if not (np.all(np.isfinite(solution)) and np.dot(solution, descent) > 0):
+            solution = descent
         return hessian.extend(solution)
 
     def accepts(self, old, old_residual, new, new_residual):
@@ -417,10 +435,7 @@ class NewtonPolish:
                 break
             signs = self.signs(point)
             free = ~self.penalized | (signs != 0)
-            orthant_residual = np.where(
-                free, point.gradient + self.strengths * signs, 0.0
-            )
-            step = self.direction(point, orthant_residual, free)
+            step = self.direction(point, free, self.strengths * signs)
             candidate = self.line_search(point, residual, step, signs)
             if candidate is None:
                 break
@@ -431,23 +446,24 @@ class NewtonPolish:
     def line_search(self, point, residual, step, signs):
         """The first accepted point along ``step``, or None.
 
-        The first trial is the full step, or the first breakpoint if an L1
-        coordinate reaches zero before it (that coordinate lands exactly on
-        zero, and the sign pattern is kept); then halvings of it. Stopping
-        at the breakpoint also makes a step along a direction of zero
-        curvature (a restricted Hessian that is singular, as for a Lasso
-        with more free coefficients than samples) finite: it goes until a
+        The first trial is the first breakpoint, if an L1 coordinate reaches
+        zero before the full step (that coordinate lands exactly on zero,
+        and the sign pattern is kept); then the full step and its halvings,
+        projected on the orthant (the coordinates that would cross zero stop
+        at zero). Stopping at the breakpoint makes a step along a direction
+        of zero curvature finite (a singular restricted Hessian, as for a
+        Lasso with more free coefficients than samples): it goes until a
         coordinate drops to zero.
         """
         theta = point.theta
         toward_zero = self.penalized & (theta * step < 0)
         breakpoints = np.full_like(theta, np.inf)
         breakpoints[toward_zero] = -theta[toward_zero] / step[toward_zero]
-        size = min(1.0, float(breakpoints.min()))
-        for _ in range(MAX_HALVINGS):
+        first_breakpoint = float(breakpoints.min())
+        sizes = [first_breakpoint] if first_breakpoint < 1 else []
+        sizes += [2.0**-halvings for halvings in range(MAX_HALVINGS)]
+        for size in sizes:
             candidate_theta = theta + size * step
-            # Coordinates that reach zero, or would leave their orthant, stop
-            # at zero.
             candidate_theta[
                 (breakpoints <= size) | (self.penalized & (candidate_theta * signs < 0))
             ] = 0.0
@@ -455,7 +471,6 @@ class NewtonPolish:
             candidate_residual = self.residual(candidate)
             if self.accepts(point, residual, candidate, candidate_residual):
                 return candidate, candidate_residual
-            size /= 2
         return None
 
 
