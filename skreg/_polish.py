@@ -446,22 +446,23 @@ class NewtonPolish:
     def line_search(self, point, residual, step, signs):
         """The first accepted point along ``step``, or None.
 
-        The first trial is the first breakpoint, if an L1 coordinate reaches
-        zero before the full step (that coordinate lands exactly on zero,
-        and the sign pattern is kept); then the full step and its halvings,
-        projected on the orthant (the coordinates that would cross zero stop
-        at zero). Stopping at the breakpoint makes a step along a direction
-        of zero curvature finite (a singular restricted Hessian, as for a
-        Lasso with more free coefficients than samples): it goes until a
-        coordinate drops to zero.
+        The trials are the full step, or the first breakpoint if an L1
+        coordinate reaches zero before it (that coordinate lands exactly on
+        zero, and the sign pattern is kept), and its halvings; then the
+        longer steps, down from the full one, projected on the orthant (the
+        coordinates that would cross zero stop at zero). Stopping at the
+        breakpoint makes a step along a direction of zero curvature finite
+        (a singular restricted Hessian, as for a Lasso with more free
+        coefficients than samples): it goes until a coordinate drops to
+        zero.
         """
         theta = point.theta
         toward_zero = self.penalized & (theta * step < 0)
         breakpoints = np.full_like(theta, np.inf)
         breakpoints[toward_zero] = -theta[toward_zero] / step[toward_zero]
-        first_breakpoint = float(breakpoints.min())
-        sizes = [first_breakpoint] if first_breakpoint < 1 else []
-        sizes += [2.0**-halvings for halvings in range(MAX_HALVINGS)]
+        first = min(1.0, float(breakpoints.min()))
+        halvings = 2.0 ** -np.arange(MAX_HALVINGS)
+        sizes = [*(first * halvings), *halvings[halvings > first]]
         for size in sizes:
             candidate_theta = theta + size * step
             candidate_theta[
