@@ -100,6 +100,9 @@ MAX_HALVINGS = 30
 CG_RTOL = 1e-10
 #: ... or after this many iterations (each is two products with X).
 CG_MAX_ITERATIONS = 1000
+#: A step that leaves the objective equal to rounding is accepted only if it
+#: lowers the largest optimality residual by this factor at least.
+RESIDUAL_DECREASE = 0.5
 #: Rounding level, in units of float64's machine epsilon times the magnitude
 #: of the terms summed: of the objective (to accept a step) and of each
 #: gradient coordinate (to stop).
@@ -110,16 +113,16 @@ EPSILON = np.finfo(np.float64).eps
 
 @dataclass
 class Point:
-    """The objective's value and derivatives at one point.
+    r"""The objective's value and derivatives at one point.
 
     Attributes
     ----------
     theta : ndarray of shape (n_parameters,)
         The parameters, float64.
     value : float
-        :math:`F(\\theta)`, the non-smooth terms included.
+        :math:`F(\theta)`, the non-smooth terms included.
     gradient : ndarray of shape (n_parameters,)
-        :math:`\\nabla f(\\theta)`, the non-smooth terms left out.
+        :math:`\nabla f(\theta)`, the non-smooth terms left out.
     gradient_scale : ndarray of shape (n_parameters,)
         The magnitude of the terms summed into each gradient coordinate: its
         rounding is about ``EPSILON`` times this.
@@ -159,12 +162,17 @@ class LinearObjective:
         self.scratch = np.empty(self.n_coefs + self.n_outputs)
         self.penalty_curvature = np.zeros_like(self.scratch)
         penalty.add_curvature(self.scratch, self.penalty_curvature)
-        # |X^T D|_j <= ||x_j|| ||D||: the scale of the rounding of X^T D.
+        # Cauchy-Schwarz bounds of sums of |x_ij| times other terms, by rows
+        # and by columns: the scale of the rounding of X W and X^T D.
         if sp.issparse(self.X):
-            squares = np.asarray(self.X.multiply(self.X).sum(axis=0)).ravel()
+            squares = self.X.multiply(self.X)
+            column_squares = np.asarray(squares.sum(axis=0)).ravel()
+            row_squares = np.asarray(squares.sum(axis=1)).ravel()
         else:
-            squares = np.einsum("ij,ij->j", self.X, self.X)
-        self.column_norms = np.sqrt(squares)
+            column_squares = np.einsum("ij,ij->j", self.X, self.X)
+            row_squares = np.einsum("ij,ij->i", self.X, self.X)
+        self.column_norms = np.sqrt(column_squares)
+        self.row_norms = np.sqrt(row_squares)
 
     def split(self, theta):
         """The views ``(W, b)`` of a flat vector of parameters."""
@@ -174,7 +182,7 @@ class LinearObjective:
         )
 
     def logits(self, theta):
-        """:math:`Z = X W + \\mathbf{1} b^\\top`, a new array."""
+        r""":math:`Z = X W + \mathbf{1} b^\top`, a new array."""
         coef, intercept = self.split(theta)
         Z = np.asarray(safe_sparse_dot(self.X, coef, dense_output=True))
         Z += intercept
@@ -201,8 +209,14 @@ class LinearObjective:
         self.penalty.add_gradient(
             theta, gradient, self.scratch, include_nonsmooth=False
         )
-        # The gradient sums w_i (outputs - targets) x_i: terms of this size.
+        # The gradient sums w_i (outputs - targets) x_i: terms of the size of
+        # the outputs and targets, plus the rounding of the logits (sums of
+        # x_ij W_jk, bounded by ||x_i|| ||W_k||) through the loss's curvature.
+        coef, intercept = self.split(theta)
+        logit_scale = np.outer(self.row_norms, np.linalg.norm(coef, axis=0))
+        logit_scale += np.abs(intercept)
         terms = np.abs(outputs) + np.abs(self.Y)
+        terms += np.abs(LOSS_CURVATURES[self.loss](outputs, logit_scale))
         terms *= self.weights[:, np.newaxis]
         terms_norm = np.sqrt(np.einsum("ik,ik->k", terms, terms))
         scale = np.concatenate(
@@ -215,7 +229,7 @@ class LinearObjective:
         return Point(theta, value, gradient, scale, outputs)
 
     def transpose_product(self, U):
-        """:math:`(X^\\top U, \\mathbf{1}^\\top U)` as one flat vector."""
+        r""":math:`(X^\top U, \mathbf{1}^\top U)` as one flat vector."""
         coef_part = np.asarray(safe_sparse_dot(self.X.T, U, dense_output=True))
         return np.concatenate([coef_part.ravel(), U.sum(axis=0)])
 
@@ -375,6 +389,10 @@ class NewtonPolish:
         )
         return residual
 
+    def rounding_level(self, point):
+        """How far from zero each coordinate of :math:`r` may be, by rounding."""
+        return ROUNDING_UNITS * EPSILON * (point.gradient_scale + self.strengths)
+
     def direction(self, point, free, slope):
         r"""Solve the restricted Newton system by conjugate gradients.
 
@@ -400,14 +418,29 @@ class NewtonPolish:
             solution = descent
         return hessian.extend(solution)
 
-    def accepts(self, old, old_residual, new, new_residual):
-        """Whether ``new`` is no worse than ``old``, to rounding, and better."""
+    def judge(self, old, old_residual, new, new_residual):
+        r"""Accept ``new``, try a shorter step, or stop (at the rounding level).
+
+        Returns
+        -------
+        verdict : {'accept', 'shorter', 'stop'}
+            'accept' when the objective falls by more than its rounding, or
+            stays equal to rounding while :math:`\|r\|_\infty` falls by
+            :data:`RESIDUAL_DECREASE` at least (a Newton step near the
+            optimum does far better; less is rounding); 'shorter' when the
+            objective rises beyond rounding; 'stop' otherwise: the step
+            changes nothing measurable.
+        """
         rounding = ROUNDING_UNITS * EPSILON * max(abs(old.value), abs(new.value))
         if not np.isfinite(new.value) or new.value > old.value + rounding:
-            return False
-        return new.value < old.value - rounding or (
-            np.abs(new_residual).max() < np.abs(old_residual).max()
-        )
+            return "shorter"
+        if (
+            new.value < old.value - rounding
+            or np.abs(new_residual).max()
+            <= RESIDUAL_DECREASE * np.abs(old_residual).max()
+        ):
+            return "accept"
+        return "stop"
 
     def __call__(self, theta):
         """Polish ``theta``; return the polished point.
@@ -427,10 +460,7 @@ class NewtonPolish:
         residual = self.residual(point)
         self.n_steps, self.converged = 0, False
         for _ in range(MAX_NEWTON_STEPS):
-            if np.all(
-                np.abs(residual)
-                <= ROUNDING_UNITS * EPSILON * (point.gradient_scale + self.strengths)
-            ):
+            if np.all(np.abs(residual) <= self.rounding_level(point)):
                 self.converged = True
                 break
             signs = self.signs(point)
@@ -444,7 +474,7 @@ class NewtonPolish:
         return point
 
     def line_search(self, point, residual, step, signs):
-        """The first accepted point along ``step``, or None.
+        """The first accepted point along ``step`` (see :meth:`judge`), or None.
 
         The trials are the full step, or the first breakpoint if an L1
         coordinate reaches zero before it (that coordinate lands exactly on
@@ -470,8 +500,11 @@ class NewtonPolish:
             ] = 0.0
             candidate = self.objective.evaluate(candidate_theta)
             candidate_residual = self.residual(candidate)
-            if self.accepts(point, residual, candidate, candidate_residual):
+            verdict = self.judge(point, residual, candidate, candidate_residual)
+            if verdict == "accept":
                 return candidate, candidate_residual
+            if verdict == "stop":
+                break
         return None
 
 
