@@ -96,17 +96,29 @@ from ._functions import (
 MAX_NEWTON_STEPS = 20
 #: At most this many halvings of a step before the polish gives up.
 MAX_HALVINGS = 30
-#: Conjugate gradients stop at this residual, relative to the right-hand side.
-CG_RTOL = 1e-10
-#: ... or after this many iterations (each is two products with X).
+#: Conjugate gradients stop at a residual, relative to the right-hand side, of
+#: the square root of the gradient's size (relative to its scale), at most
+#: this (an inexact Newton method's forcing term),
+CG_MAX_RTOL = 1e-2
+#: ... or at this fraction of the rounding level of the gradient (its norm
+#: over the free coordinates), whichever is larger.
+CG_ROUNDING_FRACTION = 1e-2
+#: ... or after this many iterations (each is two products with X), or this
+#: many per unknown: in exact arithmetic it needs one per unknown at most, so
+#: more only follows a singular system that rounding made inconsistent.
 CG_MAX_ITERATIONS = 1000
+CG_ITERATIONS_PER_UNKNOWN = 2
 #: A step that leaves the objective equal to rounding is accepted only if it
 #: lowers the largest optimality residual by this factor at least.
 RESIDUAL_DECREASE = 0.5
-#: Rounding level, in units of float64's machine epsilon times the magnitude
-#: of the terms summed: of the objective (to accept a step) and of each
-#: gradient coordinate (to stop).
+#: Rounding level of the objective, in units of float64's machine epsilon
+#: times its magnitude: a change below it is no change.
 ROUNDING_UNITS = 64
+#: The polish stops early once every gradient coordinate is below this many
+#: epsilons times the magnitude of the terms summed into it (a bound of its
+#: rounding, often loose by orders of magnitude, so one epsilon); otherwise
+#: it stops when a step no longer halves the residual.
+GRADIENT_ROUNDING_UNITS = 1
 
 EPSILON = np.finfo(np.float64).eps
 
@@ -391,7 +403,9 @@ class NewtonPolish:
 
     def rounding_level(self, point):
         """How far from zero each coordinate of :math:`r` may be, by rounding."""
-        return ROUNDING_UNITS * EPSILON * (point.gradient_scale + self.strengths)
+        return (
+            GRADIENT_ROUNDING_UNITS * EPSILON * (point.gradient_scale + self.strengths)
+        )
 
     def direction(self, point, free, slope):
         r"""Solve the restricted Newton system by conjugate gradients.
@@ -413,7 +427,16 @@ class NewtonPolish:
         """
         hessian = RestrictedHessian(self.objective, point, free, slope)
         descent = hessian.restrict(-np.where(free, point.gradient + slope, 0.0))
-        solution, _ = cg(hessian, descent, rtol=CG_RTOL, maxiter=CG_MAX_ITERATIONS)
+        # Inexact Newton: a relative precision of the square root of the
+        # gradient's (relative to its scale) keeps the convergence
+        # superlinear at a fraction of the iterations near the start; and
+        # solving far below the rounding of the gradient would only follow it.
+        scale = point.gradient_scale + self.strengths
+        relative = np.abs(descent).max() / max(scale[free].max(), EPSILON)
+        rtol = min(CG_MAX_RTOL, np.sqrt(relative))
+        floor = CG_ROUNDING_FRACTION * np.linalg.norm(self.rounding_level(point)[free])
+        maxiter = min(CG_MAX_ITERATIONS, CG_ITERATIONS_PER_UNKNOWN * descent.size)
+        solution, _ = cg(hessian, descent, rtol=rtol, atol=floor, maxiter=maxiter)
         if not (np.all(np.isfinite(solution)) and np.dot(solution, descent) > 0):
             solution = descent
         return hessian.extend(solution)
