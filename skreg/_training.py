@@ -565,6 +565,13 @@ def train_lbfgs(
     until every zero meets its optimality condition, within what is left of
     ``max_iter`` and ``max_fun``.
 
+    A network without hidden layer is convex: once L-BFGS-B has converged,
+    restricted Newton steps (:func:`~skreg._polish.polish_linear_model`)
+    take it to the optimum, to rounding, rather than to the precision of the
+    line search; not with ``l1_method='subgradient'`` and an L1 lambda (see
+    :func:`~skreg._polish.can_polish`). A fit that ran out of ``max_iter``
+    or ``max_fun`` is left where it stopped, and reported.
+
     Parameters
     ----------
     network : Network
