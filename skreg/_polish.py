@@ -42,7 +42,8 @@ solves
 .. math::
 
     \nabla^2_{\mathcal{F}\mathcal{F}} f(\theta)\; d_{\mathcal{F}}
-    = -r_{\mathcal{F}}, \qquad d_j = 0 \ (j \notin \mathcal{F}),
+    = -(\nabla f(\theta) + \lambda \odot s)_{\mathcal{F}}, \qquad
+    d_j = 0 \ (j \notin \mathcal{F}),
 
 with the Hessian never formed: for a direction :math:`v = (V, c)`,
 :math:`\Delta Z = X V + \mathbf{1} c^\top`,
@@ -55,19 +56,28 @@ curvature, :data:`~skreg._functions.LOSS_CURVATURES`), and
     + \nabla^2 \Omega_{\text{smooth}}\, v,
 
 the penalty's Hessian being diagonal (:math:`2 \lambda_2` for the L2 terms).
-Conjugate gradients solve the system from these products, so memory stays
-that of a few vectors of parameters and a few arrays of the logits' shape,
-for dense and sparse ``X`` alike. The point
-:math:`\theta + t d` is projected onto the orthant (an L1 coordinate that
-would change sign stops at zero), with :math:`t = 1, \frac12, \dots` until
-the step is accepted.
+Conjugate gradients solve the system from these products (to a relative
+precision that tightens as the gradient falls: an inexact Newton method),
+so memory stays that of a few vectors of parameters and a few arrays of the
+logits' shape, for dense and sparse ``X`` alike. A softmax model's
+objective is flat along the directions that add one constant to every
+class's coefficient of a feature, or to every class's bias, unless a
+penalty curves or tilts them; the system is solved without them
+(:meth:`LinearObjective.flat_groups`), so that the step does not wander
+along them with the rounding.
+
+**The line search.** The step :math:`\theta + t d` starts at :math:`t = 1`,
+or at the first breakpoint, where an L1 coordinate reaches zero (it lands
+exactly on zero: the sign pattern is kept), and is halved; then the longer
+steps are tried, projected onto the orthant (the coordinates that would
+change sign stop at zero).
 
 **Never worse.** A step is accepted when it lowers :math:`F` by more than
-its rounding, or leaves it equal to rounding and lowers
-:math:`\|r\|_\infty`; the polish stops when no step is accepted, when
-every :math:`|r_j|` is at the rounding level of the terms that make up
-:math:`\nabla_j f`, or after :data:`MAX_NEWTON_STEPS`. The result is never
-worse than its start.
+its rounding, or leaves it equal to rounding and halves
+:math:`\|r\|_\infty` (:meth:`NewtonPolish.judge`); the polish stops when
+no step is accepted, when every :math:`|r_j|` is below the rounding of the
+terms that make up :math:`\nabla_j f`, or after :data:`MAX_NEWTON_STEPS`.
+The result is never worse than its start.
 
 The polish computes in float64 whatever the network's dtype (float32
 parameters are polished in float64, from a float64 copy of ``X``, and
