@@ -56,8 +56,9 @@ curvature, :data:`~skreg._functions.LOSS_CURVATURES`), and
     + \nabla^2 \Omega_{\text{smooth}}\, v,
 
 the penalty's Hessian being diagonal (:math:`2 \lambda_2` for the L2 terms).
-Conjugate gradients solve the system from these products (to a relative
-precision that tightens as the gradient falls: an inexact Newton method),
+Conjugate gradients solve the system from these products, preconditioned
+by the Hessian's diagonal (:class:`JacobiPreconditioner`) and to a relative
+precision that tightens as the gradient falls (an inexact Newton method),
 so memory stays that of a few vectors of parameters and a few arrays of the
 logits' shape, for dense and sparse ``X`` alike. A softmax model's
 objective is flat along the directions that add one constant to every
@@ -66,17 +67,18 @@ penalty curves or tilts them; the system is solved without them
 (:meth:`LinearObjective.flat_groups`), so that the step does not wander
 along them with the rounding.
 
-**The line search.** The step :math:`\theta + t d` starts at :math:`t = 1`,
-or at the first breakpoint, where an L1 coordinate reaches zero (it lands
-exactly on zero: the sign pattern is kept), and is halved; then the longer
-steps are tried, projected onto the orthant (the coordinates that would
-change sign stop at zero).
+**The line search.** The full step :math:`\theta + d` is tried first,
+projected onto the orthant (the coordinates that would change sign stop at
+zero); then the first breakpoint, where an L1 coordinate reaches zero (it
+lands exactly on zero: the sign pattern is kept), and its halvings; then
+the projected steps between.
 
 **Never worse.** A step is accepted when it lowers :math:`F` by more than
 its rounding, or leaves it equal to rounding and halves
 :math:`\|r\|_\infty` (:meth:`NewtonPolish.judge`); the polish stops when
 no step is accepted, when every :math:`|r_j|` is below the rounding of the
-terms that make up :math:`\nabla_j f`, or after :data:`MAX_NEWTON_STEPS`.
+terms that make up :math:`\nabla_j f`, or after :data:`MAX_NEWTON_STEPS`
+steps or :data:`MAX_HESSIAN_PRODUCTS` products.
 The result is never worse than its start.
 
 The polish computes in float64 whatever the network's dtype (float32
@@ -597,11 +599,12 @@ class NewtonPolish:
     def line_search(self, point, residual, step, signs):
         """The first accepted point along ``step`` (see :meth:`judge`), or None.
 
-        The trials are the full step, or the first breakpoint if an L1
-        coordinate reaches zero before it (that coordinate lands exactly on
-        zero, and the sign pattern is kept), and its halvings; then the
-        longer steps, down from the full one, projected on the orthant (the
-        coordinates that would cross zero stop at zero). Stopping at the
+        The trials are the full step, projected on the orthant (the
+        coordinates that would cross zero stop at zero: several signs change
+        at once); then, if an L1 coordinate reaches zero before the full
+        step, the first breakpoint (that coordinate lands exactly on zero,
+        and the sign pattern is kept) and its halvings; then the projected
+        steps between the breakpoint and the full step. Stopping at the
         breakpoint makes a step along a direction of zero curvature finite
         (a singular restricted Hessian, as for a Lasso with more free
         coefficients than samples): it goes until a coordinate drops to
