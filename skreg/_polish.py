@@ -161,6 +161,8 @@ class Point:
         rounding is about ``EPSILON`` times this.
     outputs : ndarray of shape (n_samples, n_outputs)
         The predictions :math:`f(Z)`, on which the loss's curvature depends.
+    penalty_curvature : ndarray of shape (n_parameters,)
+        The diagonal of :math:`\nabla^2 \Omega_{\text{smooth}}(\theta)`.
     """
 
     theta: np.ndarray
@@ -168,6 +170,7 @@ class Point:
     gradient: np.ndarray
     gradient_scale: np.ndarray
     outputs: np.ndarray
+    penalty_curvature: np.ndarray
 
 
 class LinearObjective:
@@ -193,8 +196,6 @@ class LinearObjective:
         self.n_features, self.n_outputs = X.shape[1], self.Y.shape[1]
         self.n_coefs = self.n_features * self.n_outputs
         self.scratch = np.empty(self.n_coefs + self.n_outputs)
-        self.penalty_curvature = np.zeros_like(self.scratch)
-        penalty.add_curvature(self.scratch, self.penalty_curvature)
         # Cauchy-Schwarz bounds of sums of |x_ij| times other terms, by rows
         # and by columns: the scale of the rounding of X W and X^T D.
         if sp.issparse(self.X):
@@ -261,15 +262,17 @@ class LinearObjective:
                 terms.sum(axis=0),
             ]
         )
-        scale += np.abs(self.penalty_curvature * theta)
-        return Point(theta, value, gradient, scale, outputs)
+        penalty_curvature = np.zeros_like(theta)
+        self.penalty.add_curvature(theta, penalty_curvature)
+        scale += np.abs(penalty_curvature * theta)
+        return Point(theta, value, gradient, scale, outputs, penalty_curvature)
 
     def transpose_product(self, U):
         r""":math:`(X^\top U, \mathbf{1}^\top U)` as one flat vector."""
         coef_part = np.asarray(safe_sparse_dot(self.X.T, U, dense_output=True))
         return np.concatenate([coef_part.ravel(), U.sum(axis=0)])
 
-    def flat_groups(self, free, slope):
+    def flat_groups(self, point, free, slope):
         r"""The rows of parameters along which the objective is flat.
 
         A shift-invariant loss (the softmax's) is unchanged by
@@ -287,6 +290,7 @@ class LinearObjective:
 
         Parameters
         ----------
+        point : Point
         free : ndarray of shape (n_parameters,), dtype bool
             The coordinates the step may change.
         slope : ndarray of shape (n_parameters,)
@@ -301,7 +305,7 @@ class LinearObjective:
         if self.loss not in SHIFT_INVARIANT_LOSSES or self.n_outputs < 2:
             return None
         shape = (self.n_features + 1, self.n_outputs)
-        flat = free & (self.penalty_curvature == 0)
+        flat = free & (point.penalty_curvature == 0)
         rows = np.all(flat.reshape(shape), axis=1)
         rows &= slope.reshape(shape).sum(axis=1) == 0
         return rows if rows.any() else None
@@ -334,7 +338,7 @@ class LinearObjective:
             for rows in gen_batches(self.X.shape[0], DIAGONAL_CHUNK_ROWS):
                 coef_part += np.square(self.X[rows]).T @ curvature[rows]
         diagonal = np.concatenate([coef_part.ravel(), curvature.sum(axis=0)])
-        diagonal += self.penalty_curvature
+        diagonal += point.penalty_curvature
         return diagonal
 
     def hessian_product(self, point, v):
@@ -353,7 +357,7 @@ class LinearObjective:
         U = LOSS_CURVATURES[self.loss](point.outputs, dZ)
         U *= self.weights[:, np.newaxis]
         product = self.transpose_product(U)
-        product += self.penalty_curvature * v
+        product += point.penalty_curvature * v
         return product
 
 
@@ -380,7 +384,7 @@ class RestrictedHessian(LinearOperator):
     def __init__(self, objective, point, free, slope):
         self.objective, self.point = objective, point
         self.indices = np.flatnonzero(free)
-        self.flat_rows = objective.flat_groups(free, slope)
+        self.flat_rows = objective.flat_groups(point, free, slope)
         self.full = np.zeros_like(point.theta)
         self.n_products = 0
         super().__init__(np.float64, (self.indices.size, self.indices.size))

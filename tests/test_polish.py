@@ -308,3 +308,17 @@ def test_an_unconverged_fit_is_not_polished_and_warns():
         full = MLPRegularizedClassifier(**parameters).fit(X, y)
     assert short.n_iter_ == 2
     assert short.loss_ > full.loss_ + 1e-6
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("task", TASKS)
+def test_hessian_diagonal_is_that_of_the_hessian_products(task, sparse):
+    """The preconditioner's diagonal, against products with unit vectors."""
+    objective, _ = linear_objective(task, PENALTIES["all-four"], sparse)
+    theta = np.random.RandomState(6).normal(scale=0.2, size=objective.scratch.size)
+    point = objective.evaluate(theta)
+    expected = [
+        objective.hessian_product(point, unit)[j]
+        for j, unit in enumerate(np.eye(theta.size))
+    ]
+    assert_allclose(objective.hessian_diagonal(point), expected, rtol=1e-12)
