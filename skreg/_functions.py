@@ -16,6 +16,11 @@ allocates nothing of the size of a batch.
   so that the gradient reduces to the residual
   :math:`s_i (\hat{y}_i - y_i) / \sum_j s_j` and the log-losses are computed
   from the logits without overflow.
+* ``LOSS_CURVATURES[name](outputs, dZ)`` multiplies each sample's direction
+  ``dZ`` by the loss's second derivative in the logits,
+  :math:`\partial^2 \ell_i / \partial z_i^2` (without the sample weight),
+  written in terms of the outputs :math:`\hat{y} = f(Z)`: the Newton steps
+  of :mod:`skreg._polish` need it.
 """
 
 import numpy as np
@@ -260,6 +265,85 @@ def poisson(Z, Y, sample_weight):
     return float(loss)
 
 
+def squared_error_curvature(outputs, dZ):
+    r"""Second derivative of half the squared error averaged over outputs.
+
+    .. math::
+
+        \frac{\partial^2 \ell_i}{\partial z_i^2} = \frac{1}{K} I_K .
+
+    Parameters
+    ----------
+    outputs : ndarray of shape (n_samples, n_outputs)
+        The predictions (unused: the curvature is constant).
+    dZ : ndarray of shape (n_samples, n_outputs)
+        A direction in the logits.
+
+    Returns
+    -------
+    product : ndarray of shape (n_samples, n_outputs)
+        A new array.
+    """
+    return dZ / dZ.shape[1]
+
+
+def log_loss_curvature(outputs, dZ):
+    r"""Second derivative of the softmax log-loss.
+
+    .. math::
+
+        \frac{\partial^2 \ell_i}{\partial z_i^2} = \operatorname{diag}(p_i)
+        - p_i p_i^\top, \qquad
+        (\operatorname{diag}(p_i) - p_i p_i^\top)\, d_i
+        = p_i \odot (d_i - (p_i \cdot d_i) \mathbf{1}).
+
+    Parameters
+    ----------
+    outputs : ndarray of shape (n_samples, n_classes)
+        The probabilities :math:`p_i`.
+    dZ : ndarray of shape (n_samples, n_classes)
+
+    Returns
+    -------
+    product : ndarray of shape (n_samples, n_classes)
+    """
+    centred = dZ - np.einsum("ik,ik->i", outputs, dZ)[:, np.newaxis]
+    centred *= outputs
+    return centred
+
+
+def binary_log_loss_curvature(outputs, dZ):
+    r"""Second derivative of the logistic log-loss: :math:`\sigma (1 - \sigma)`.
+
+    Parameters
+    ----------
+    outputs : ndarray of shape (n_samples, n_outputs)
+        The probabilities :math:`\sigma(z_{ik})`.
+    dZ : ndarray of shape (n_samples, n_outputs)
+
+    Returns
+    -------
+    product : ndarray of shape (n_samples, n_outputs)
+    """
+    return outputs * (1 - outputs) * dZ
+
+
+def poisson_curvature(outputs, dZ):
+    r"""Second derivative of half the Poisson deviance: :math:`e^{z_{ik}}`.
+
+    Parameters
+    ----------
+    outputs : ndarray of shape (n_samples, n_outputs)
+        The predictions :math:`\hat{y}_{ik} = e^{z_{ik}}`.
+    dZ : ndarray of shape (n_samples, n_outputs)
+
+    Returns
+    -------
+    product : ndarray of shape (n_samples, n_outputs)
+    """
+    return outputs * dZ
+
+
 def flush_subnormal(Z):
     """Set the entries of ``Z`` below the smallest normal number to zero.
 
@@ -322,6 +406,17 @@ CONSTANT_LOGITS = {
     "binary_log_loss": constant_binary_log_loss_logits,
     "poisson": constant_poisson_logits,
 }
+
+LOSS_CURVATURES = {
+    "squared_error": squared_error_curvature,
+    "log_loss": log_loss_curvature,
+    "binary_log_loss": binary_log_loss_curvature,
+    "poisson": poisson_curvature,
+}
+
+#: The losses unchanged when the same constant is added to every logit of a
+#: sample (the softmax's): their curvature is singular along that direction.
+SHIFT_INVARIANT_LOSSES = frozenset({"log_loss"})
 
 #: The output function each loss is fused with.
 OUTPUT_ACTIVATION = {

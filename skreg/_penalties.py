@@ -65,11 +65,17 @@ class PenaltyTerm(ABC):
         ``threshold`` times :math:`\phi`, in place.
     lbfgs_reformulations : tuple of type
         Smooth reformulations under bounds, for L-BFGS-B.
+    add_curvature : callable or None
+        ``add_curvature(theta, strength, diagonal)``: adds the term's second
+        derivative in each coordinate (where it is differentiable) to
+        ``diagonal``, for a term that acts on each coordinate alone; the
+        Newton polish of linear models (:mod:`skreg._polish`) needs it.
     """
 
     smooth = True
     prox = None
     lbfgs_reformulations = ()
+    add_curvature = None
 
     @staticmethod
     @abstractmethod
@@ -141,6 +147,18 @@ class L1(PenaltyTerm):
         return float(np.dot(scratch, theta))
 
     @staticmethod
+    def add_curvature(theta, strength, diagonal):
+        r"""Add nothing: :math:`\lambda |\theta_j|` is linear on each side of zero.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n,)
+        strength : float
+        diagonal : ndarray of shape (n,)
+            Left unchanged.
+        """
+
+    @staticmethod
     def prox(theta, threshold, scratch):
         r"""Apply the proximal operator of ``threshold * |.|`` in place.
 
@@ -207,6 +225,20 @@ class L2(PenaltyTerm):
         """
         gradient += np.multiply(theta, 2.0 * strength, out=scratch)
         return strength * float(np.dot(theta, theta))
+
+    @staticmethod
+    def add_curvature(theta, strength, diagonal):
+        r"""Add :math:`\partial^2 (\lambda \theta_j^2) / \partial \theta_j^2
+        = 2 \lambda` to ``diagonal``.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n,)
+        strength : float
+        diagonal : ndarray of shape (n,)
+            Updated in place.
+        """
+        diagonal += 2.0 * strength
 
 
 @dataclass(frozen=True)
@@ -361,6 +393,28 @@ class NetworkPenalty:
                     theta[part], entry.strength, gradient[part], scratch[part]
                 )
         return total
+
+    @property
+    def has_curvature(self):
+        """Whether every term states its (diagonal) second derivative."""
+        return all(entry.term.add_curvature for entry in self.entries)
+
+    def add_curvature(self, theta, diagonal):
+        r"""Add the diagonal of :math:`\nabla^2 \Omega(\theta)` to ``diagonal``.
+
+        Every term acts on each coordinate alone, so the Hessian is diagonal;
+        the non-smooth terms contribute their second derivative away from
+        their kinks (zero for L1).
+
+        Parameters
+        ----------
+        theta : ndarray of shape (size,)
+        diagonal : ndarray of shape (size,)
+            Updated in place.
+        """
+        for entry in self.entries:
+            part = slice(entry.start, entry.stop)
+            entry.term.add_curvature(theta[part], entry.strength, diagonal[part])
 
     def prox(self, theta, step, scratch):
         r"""Apply each non-smooth term's proximal operator, scaled by ``step``.

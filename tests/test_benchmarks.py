@@ -15,6 +15,7 @@ from sklearn.datasets import make_classification
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import bench_fit  # noqa: E402
+import bench_sample_weight_margins  # noqa: E402
 import profile_epoch  # noqa: E402
 
 
@@ -90,3 +91,24 @@ def test_jit_benchmark_times_every_engine_on_the_tiny_fit(capsys):
     assert header.split()[-4:] == [*bench_jit.ENGINES, "auto/min"]
     figures = [float(cell) for cell in row.removeprefix(workload).split()]
     assert len(figures) == 4 and all(figure > 0 for figure in figures)
+
+
+#: The margin the polished convex configurations keep below the tolerance of
+#: scikit-learn's sample-weight checks (measured: 10^4 and more).
+SAMPLE_WEIGHT_MARGIN = 10
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize(
+    "configuration, estimator",
+    list(bench_sample_weight_margins.estimators(bench_sample_weight_margins.POLISHED)),
+    ids=lambda value: value if isinstance(value, str) else type(value).__name__,
+)
+def test_polished_models_pass_the_sample_weight_checks_with_a_margin(
+    configuration, estimator, sparse
+):
+    """Weighted and repeated rows give the same model far below the checks'
+    1e-7, at the default tol, so that no BLAS rounding can take it away."""
+    difference, _ = bench_sample_weight_margins.measure(estimator, sparse)
+    tolerance = bench_sample_weight_margins.CHECK_RTOL / SAMPLE_WEIGHT_MARGIN
+    assert difference <= tolerance

@@ -14,8 +14,10 @@ from conftest import requires_sklearn_poisson_mlp
 from skreg._functions import (
     ACTIVATIONS,
     DERIVATIVES,
+    LOSS_CURVATURES,
     LOSSES,
     OUTPUT_ACTIVATION,
+    SHIFT_INVARIANT_LOSSES,
     log_softmax,
 )
 
@@ -140,6 +142,60 @@ def test_loss_value_and_gradient_match_reference(loss, n_outputs):
     assert value == pytest.approx(reference(logits.ravel()), rel=1e-12)
     expected_gradient = central_differences(reference, logits.ravel())
     assert_allclose(Z_work.ravel(), expected_gradient, rtol=1e-6, atol=1e-10)
+
+
+LOSS_SHAPES = [
+    ("log_loss", 2),
+    ("log_loss", 3),
+    ("binary_log_loss", 1),
+    ("binary_log_loss", 3),
+    ("squared_error", 1),
+    ("squared_error", 3),
+    ("poisson", 1),
+    ("poisson", 3),
+]
+
+
+def test_every_loss_states_its_curvature():
+    assert set(LOSS_CURVATURES) == set(LOSSES)
+
+
+@pytest.mark.parametrize("loss, n_outputs", LOSS_SHAPES)
+def test_loss_curvature_matches_central_differences_of_the_gradient(loss, n_outputs):
+    """The curvature times a direction is the derivative of the loss gradient
+    (without the sample weights) along that direction."""
+    rng = np.random.RandomState(1)
+    logits = rng.normal(scale=2.0, size=(6, n_outputs))
+    Y = make_targets(loss, rng, logits.shape)
+    direction = rng.normal(size=logits.shape)
+    ones = np.ones(6)
+
+    def gradient(Z):
+        Z = Z.copy()
+        LOSSES[loss](Z, Y, ones)
+        return Z
+
+    step = 1e-6
+    expected = (
+        gradient(logits + step * direction) - gradient(logits - step * direction)
+    ) / (2 * step)
+    outputs = logits.copy()
+    ACTIVATIONS[OUTPUT_ACTIVATION[loss]](outputs)
+    actual = LOSS_CURVATURES[loss](outputs, direction)
+    assert_allclose(actual, expected, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_shift_invariant_losses_are_those_unchanged_by_a_shift(loss):
+    rng = np.random.RandomState(2)
+    logits = rng.normal(size=(5, 3))
+    Y = make_targets(loss, rng, logits.shape)
+    weights = np.full(5, 0.2)
+    shifted = logits + rng.normal(size=(5, 1))
+    unchanged = LOSSES[loss](logits.copy(), Y, weights) == pytest.approx(
+        LOSSES[loss](shifted, Y, weights), rel=1e-12
+    )
+    assert unchanged is (loss in SHIFT_INVARIANT_LOSSES)
 
 
 @pytest.mark.parametrize("loss", ["log_loss", "binary_log_loss"])

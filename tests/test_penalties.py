@@ -230,6 +230,30 @@ def test_term_gradient_matches_central_differences(term):
 
 
 @pytest.mark.parametrize("term", ALL_TERMS, ids=TERM_IDS)
+def test_term_curvature_matches_central_differences_of_its_gradient(term):
+    """Every registered term states its diagonal second derivative (the
+    Newton polish of linear models needs it), away from its kinks."""
+    assert callable(term.add_curvature)
+    theta = away_from_kinks(np.random.RandomState(5), 7)
+
+    def gradient(t):
+        out = np.zeros(7)
+        term.add_gradient(t, 0.3, out, np.empty(7))
+        return out
+
+    step = 1e-6
+    expected = np.array(
+        [
+            (gradient(theta + step * e) - gradient(theta - step * e))[j] / (2 * step)
+            for j, e in enumerate(np.eye(7))
+        ]
+    )
+    diagonal = np.full(7, 0.5)
+    term.add_curvature(theta, 0.3, diagonal)
+    assert_allclose(diagonal - 0.5, expected, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("term", ALL_TERMS, ids=TERM_IDS)
 def test_term_keeps_float32(term):
     theta = away_from_kinks(np.random.RandomState(1), 5).astype(np.float32)
     gradient = np.zeros(5, dtype=np.float32)
@@ -296,3 +320,12 @@ def test_solvers_refuse_a_term_without_what_they_need(capability):
     penalty = NetworkPenalty([PenaltyEntry(0, 3, NoProx, 1.0)], 3)
     with pytest.raises(ValueError, match=f"needs the {capability}.*NoProx has none"):
         penalty.require(capability, "sgd")
+
+
+def test_network_penalty_curvature_adds_each_terms_and_says_if_one_is_missing():
+    penalty = NetworkPenalty(entries(0, 3, 0.1, 0.2) + entries(3, 5, 0.0, 0.4), 6)
+    diagonal = np.zeros(6)
+    penalty.add_curvature(THETA[:6], diagonal)
+    assert_allclose(diagonal, [0.4, 0.4, 0.4, 0.8, 0.8, 0.0])
+    assert penalty.has_curvature
+    assert not NetworkPenalty([PenaltyEntry(0, 3, NoProx, 1.0)], 3).has_curvature

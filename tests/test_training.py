@@ -92,8 +92,11 @@ def test_train_step_is_data_gradient_penalty_update_in_that_order():
     assert_allclose(network.params, before - 0.1 * reference.gradient, rtol=1e-15)
 
 
-def test_train_lbfgs_reaches_least_squares():
+@pytest.mark.parametrize("tol", [1e-12, 1e-4])
+def test_train_lbfgs_reaches_least_squares(tol):
+    """Exactly, at any tol: without hidden layer lbfgs is polished."""
     X, Y = small_problem()
+    Y = Y + np.random.RandomState(1).normal(scale=0.1, size=Y.shape)
     network = Network([3, 1], "identity", "squared_error", np.float64)
     penalty = NetworkPenalty([], network.params.size)
     result = train_lbfgs(
@@ -104,13 +107,44 @@ def test_train_lbfgs_reaches_least_squares():
         np.ones(len(X)),
         max_iter=200,
         max_fun=1000,
-        tol=1e-12,
+        tol=tol,
         proximal=False,
     )
-    solution, *_ = np.linalg.lstsq(np.column_stack([X, np.ones(len(X))]), Y)
-    assert_allclose(network.params, solution.ravel(), atol=1e-8)
+    design = np.column_stack([X, np.ones(len(X))])
+    solution, *_ = np.linalg.lstsq(design, Y)
+    assert_allclose(network.params, solution.ravel(), rtol=0, atol=1e-12)
     assert result.converged and result.n_iter > 0
-    assert result.final_loss == pytest.approx(0.0, abs=1e-12)
+    residual = design @ solution - Y
+    assert result.final_loss == pytest.approx(np.mean(residual**2) / 2, rel=1e-12)
+
+
+@pytest.mark.parametrize("max_iter, converged", [(10_000, True), (5, False)])
+def test_train_lbfgs_with_a_hidden_layer_stops_on_convergence_or_says_why(
+    max_iter, converged
+):
+    """A network stops where its loss stops decreasing, long before a large
+    max_iter; a small one is reported, for the ConvergenceWarning."""
+    X, Y = small_problem(n_samples=200)
+    network = Network([3, 8, 1], "tanh", "squared_error", np.float64)
+    network.initialize(np.random.RandomState(0))
+    penalty = NetworkPenalty(entries(0, 32, 0.0, 1e-3), network.params.size)
+    result = train_lbfgs(
+        network,
+        penalty,
+        X,
+        np.tanh(Y),
+        np.ones(len(X)),
+        max_iter=max_iter,
+        max_fun=15_000,
+        tol=1e-4,
+        proximal=False,
+    )
+    assert result.converged is converged
+    if converged:
+        assert result.n_iter < max_iter // 10
+    else:
+        assert result.n_iter == max_iter
+        assert "failed to converge after 5 iterations" in result.stop_reason
 
 
 def test_divergence_is_reported_by_the_core():
