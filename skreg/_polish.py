@@ -91,9 +91,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator, cg
+from scipy.sparse.linalg import LinearOperator
+
 from sklearn.utils import gen_batches
 from sklearn.utils.extmath import safe_sparse_dot
+
+# scikit-learn's private shim for scipy's cg, which takes rtol from scipy 1.12
+# on and tol before (skreg supports scipy 1.9): no public equivalent.
+from sklearn.utils.fixes import _sparse_linalg_cg as cg
 
 from ._functions import (
     ACTIVATIONS,
