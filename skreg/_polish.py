@@ -92,7 +92,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
-
 from sklearn.utils import gen_batches
 from sklearn.utils.extmath import safe_sparse_dot
 
