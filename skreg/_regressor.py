@@ -61,8 +61,8 @@ class MLPRegularizedRegressor(RegressorMixin, BaseMLPRegularized):
     >>> y = X @ np.array([1.5, -2.0, 0.0, 0.0, 0.5])
     >>> model = MLPRegularizedRegressor(hidden_layer_sizes=(), solver="lbfgs",
     ...                                 l2_weight=1e-4, random_state=0).fit(X, y)
-    >>> np.round(model.coefs_[0].ravel(), 2)
-    array([ 1.5, -2. ,  0. , -0. ,  0.5])
+    >>> np.round(model.coefs_[0].ravel(), 2) + 0.0  # + 0.0: no sign on zeros
+    array([ 1.5, -2. ,  0. ,  0. ,  0.5])
     """
 
     _parameter_constraints: dict = {
