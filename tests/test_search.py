@@ -534,6 +534,30 @@ def test_continued_candidates_are_those_that_led(scaled):
         assert unsafe.cv_results_["budgeted"][index]
 
 
+def test_path_refit_budgets_the_path_but_not_the_best(scaled):
+    X, y = scaled
+    estimator = classifier(**CONVERGING)
+    search = WarmStartGridSearchCV(
+        estimator,
+        GRID,
+        cv=3,
+        warm_max_iter=BINDING,
+        refit=lambda results: 5,
+        refit_mode="path",
+    ).fit(X, y)
+    path = path_to(search, 5)
+    assert len(path) > 2
+    model = budget_path(estimator, X, y, path[:-1], BINDING)
+    model = copy.deepcopy(model).set_params(
+        warm_start=True, max_iter=estimator.max_iter, **path[-1]
+    )
+    model.fit(X, y)
+    for a, b in zip(search.best_estimator_.coefs_, model.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert search.best_estimator_.max_iter == estimator.max_iter
+    assert not hasattr(search.best_estimator_, "_max_iter_is_budget")
+
+
 @pytest.mark.parametrize(
     "name, value, message",
     [
