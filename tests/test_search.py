@@ -558,6 +558,24 @@ def test_path_refit_budgets_the_path_but_not_the_best(scaled):
     assert not hasattr(search.best_estimator_, "_max_iter_is_budget")
 
 
+@pytest.mark.parametrize("resume", [False, True])
+def test_optimizer_restarts_unless_the_search_resumes_it(scaled, resume):
+    # A warm start restarts Adam, as scikit-learn's, for an estimator alone;
+    # the private hook a search may set (RESUME_OPTIMIZER) carries it over.
+    X, y = scaled
+    parent = classifier(**CONVERGING).fit(X, y)
+    child = copy.deepcopy(parent).set_params(warm_start=True, l2_weight=1e-2)
+    if resume:
+        child._resume_optimizer = True
+    child.fit(X, y)
+    # One batch per epoch here (90 samples, batch_size='auto'): Adam's step
+    # count is the epochs since the optimizer (re)started.
+    assert parent._optimizer.t == parent.n_iter_
+    started_at = parent._optimizer.t if resume else 0
+    assert child._optimizer.t == started_at + child.n_iter_
+    assert not hasattr(child, "_budget_reached")
+
+
 @pytest.mark.parametrize(
     "name, value, message",
     [
