@@ -26,6 +26,23 @@ layer to zero (``l1_method='proximal'``), the weaker candidates started there
 stay at the constant model (``benchmarks/bench_path_direction.py`` measures
 both orders).
 
+Budgets and the safeguard
+-------------------------
+A warm start held to the estimator's full stopping test costs nearly a
+cold fit (Adam's slow final tail), so each warm start runs at most
+``warm_max_iter`` epochs (lbfgs: iterations), through the estimator's
+``max_iter`` on the search's own copy, with a private flag that keeps a
+stop at the budget from warning. A chain task returns, for each candidate
+stopped at the budget, its fitted model (and the fold's fitted pre-steps);
+the safeguard then continues the ``n_continued`` leaders by mean score from
+those models with the estimator's own ``max_iter`` and stopping rule, in
+rounds, until the ``n_continued`` best final scores are all of fits that
+stopped on their own. The budget of 20 and one continued leader, and
+restarting Adam at every warm start, were measured on the four tasks of
+``benchmarks/bench_search.py`` (the user guide's searching page). Keeping
+the stopped models costs memory: one model per budgeted candidate and fold,
+until the safeguard is done.
+
 What is reused from scikit-learn
 --------------------------------
 The class derives from ``BaseSearchCV`` and keeps its scorers
@@ -1221,46 +1238,19 @@ class WarmStartGridSearchCV(BaseSearchCV):
                 refit_metric = self.refit
 
             if leaders.stopped and self.n_continued > 0:
-                continue_one_round = delayed(_continue_and_score)
-                round_settings = dict(
-                    scorer=scorers,
-                    fit_params=routed_params.estimator.fit,
-                    score_params=routed_params.scorer.score,
-                    return_train_score=self.return_train_score,
-                    error_score=self.error_score,
-                    resume=self._resume_optimizer,
+                results = self._continue_leaders(
+                    leaders,
+                    parallel,
+                    X,
+                    y,
+                    all_candidate_params,
+                    all_out,
+                    all_more_results,
+                    results,
+                    refit_metric,
+                    scorers,
+                    routed_params,
                 )
-                while True:
-                    ranked = leaders.ranking(results, refit_metric)
-                    chosen = [
-                        index
-                        for index in ranked[: self.n_continued]
-                        if index in leaders.stopped
-                    ]
-                    if not chosen:
-                        break
-                    if self.verbose > 0:
-                        print(
-                            f"Continuing {len(chosen)} leading candidates with "
-                            "the estimator's stopping rule on the folds where "
-                            f"they stopped at warm_max_iter={self.warm_max_iter}"
-                        )
-                    continuation = leaders.continue_candidates(
-                        chosen,
-                        parallel,
-                        continue_one_round,
-                        X,
-                        y,
-                        all_candidate_params,
-                        all_out,
-                        round_settings,
-                    )
-                    _warn_or_raise_about_fit_failures(continuation, self.error_score)
-                    if callable(self.scoring):
-                        _insert_error_scores(all_out, self.error_score)
-                    results = self._format_results(
-                        all_candidate_params, self.n_splits_, all_out, all_more_results
-                    )
             results.update(leaders.result_columns(all_out, len(all_candidate_params)))
 
         self.warm_start_from_ = np.asarray(all_parents, dtype=np.intp)
@@ -1299,6 +1289,75 @@ class WarmStartGridSearchCV(BaseSearchCV):
             self.scorer_ = scorers
         self.cv_results_ = results
         return self
+
+    def _continue_leaders(
+        self,
+        leaders,
+        parallel,
+        X,
+        y,
+        candidate_params,
+        out,
+        more_results,
+        results,
+        refit_metric,
+        scorers,
+        routed_params,
+    ):
+        """The safeguard: continue leaders until the best scores are converged.
+
+        Each round takes the ``n_continued`` best candidates by the current
+        mean test scores, continues those whose score is still a budgeted
+        one (on the folds where they stopped at ``warm_max_iter``), and
+        rescores; it stops when the ``n_continued`` best all have scores of
+        fits that stopped on their own. Every round is one parallel call
+        whose tasks and results do not depend on ``n_jobs``.
+
+        Returns
+        -------
+        results : dict
+            ``cv_results_`` from the final scores (``out`` is updated in
+            place).
+        """
+        settings = dict(
+            scorer=scorers,
+            fit_params=routed_params.estimator.fit,
+            score_params=routed_params.scorer.score,
+            return_train_score=self.return_train_score,
+            error_score=self.error_score,
+            resume=self._resume_optimizer,
+        )
+        while True:
+            ranked = leaders.ranking(results, refit_metric)
+            chosen = [
+                index
+                for index in ranked[: self.n_continued]
+                if index in leaders.stopped
+            ]
+            if not chosen:
+                return results
+            if self.verbose > 0:
+                print(
+                    f"Continuing {len(chosen)} leading candidates with the "
+                    "estimator's stopping rule on the folds where they "
+                    f"stopped at warm_max_iter={self.warm_max_iter}"
+                )
+            continuation = leaders.continue_candidates(
+                chosen,
+                parallel,
+                delayed(_continue_and_score),
+                X,
+                y,
+                candidate_params,
+                out,
+                settings,
+            )
+            _warn_or_raise_about_fit_failures(continuation, self.error_score)
+            if callable(self.scoring):
+                _insert_error_scores(out, self.error_score)
+            results = self._format_results(
+                candidate_params, self.n_splits_, out, more_results
+            )
 
     def _fit_along_path(self, X, y, index, candidate_params, fit_params):
         """Fit candidate ``index`` on X, y along its path, as on each fold.
