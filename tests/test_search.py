@@ -507,6 +507,16 @@ def test_safeguard_continues_exactly_the_leading_candidates(scaled, n_continued)
     assert search.best_params_ == results["params"][np.argmax(scores)]
 
 
+class CountingFits(MLPRegularizedClassifier):
+    """MLPRegularizedClassifier that counts its fits (in this process)."""
+
+    calls = 0
+
+    def fit(self, X, y, sample_weight=None):
+        CountingFits.calls += 1
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
 def test_continued_candidates_are_those_that_led(scaled):
     X, y = scaled
     settings = dict(cv=3, warm_max_iter=BINDING)
@@ -518,6 +528,7 @@ def test_continued_candidates_are_those_that_led(scaled):
     ).fit(X, y)
     before = unsafe.cv_results_["mean_test_score"]
     continued = safe.cv_results_["continued"]
+    assert continued.any()
     # Those never continued keep their budgeted scores; the first round
     # continued the two best budgeted candidates (if budgeted), and later
     # rounds only candidates that then ranked among the two best.
@@ -525,6 +536,20 @@ def test_continued_candidates_are_those_that_led(scaled):
     np.testing.assert_array_equal(
         safe.cv_results_["mean_test_score"][kept], before[kept]
     )
+    # The fits: every candidate once per fold, the continued ones once more
+    # on each fold where they had stopped at the budget, and the refit.
+    CountingFits.calls = 0
+    WarmStartGridSearchCV(
+        CountingFits(**classifier(**CONVERGING).get_params()),
+        GRID,
+        n_continued=2,
+        **settings,
+    ).fit(X, y)
+    stopped = np.stack(
+        [unsafe.cv_results_[f"split{k}_n_iter"] == BINDING for k in range(3)], axis=1
+    )
+    stopped &= (unsafe.warm_start_from_ >= 0)[:, None]
+    assert CountingFits.calls == 6 * 3 + stopped[continued].sum() + 1
     first_round = [
         index
         for index in np.argsort(-before, kind="stable")[:2]
