@@ -6,6 +6,11 @@
   per-layer lists included), and that each candidate's scores are those of
   the very path replayed by hand (no candidate is disturbed by later fits);
 - a pipeline's pre-steps are fitted once per fold and chain;
+- budgeted warm starts (warm_max_iter): a budget that never binds is the
+  unbudgeted search, one that binds raises no ConvergenceWarning; the
+  safeguard (n_continued) continues exactly the leading candidates, each
+  score being that of its path replayed by hand; the added cv_results_
+  columns; the parameters validated;
 - failures follow error_score; the results do not depend on n_jobs or on
   joblib's Dask backend; refit cold or along the path;
 - scikit-learn's estimator checks that apply to a search;
