@@ -418,7 +418,13 @@ class _ChainFitter:
         return light
 
     def transform_training(self, X):
-        """Set the final estimator's training data from X, by the fitted pre-steps."""
+        """Set the final estimator's training data from X, by the fitted pre-steps.
+
+        By ``transform``: where a step's ``fit_transform`` differs from
+        ``fit(X).transform(X)`` (PCA's, by rounding), a continuation trains
+        on data that differ from the budgeted fit's by as much; the test
+        data were transformed by ``transform`` in both.
+        """
         Xt = X
         for _, step in self.fitted_steps:
             if step is None or (isinstance(step, str) and step == "passthrough"):
