@@ -492,11 +492,14 @@ def _fit_and_score_chain(
     split_progress,
     budget=None,
     resume=False,
+    keep_stopped=True,
 ):
     """Fit and score the candidates of a chain on one fold.
 
     The chain's warm starts run at most ``budget`` epochs each (None: no
-    budget), carrying the optimizer's state over if ``resume``.
+    budget), carrying the optimizer's state over if ``resume``; the models
+    stopped at the budget are returned if ``keep_stopped`` (for the
+    safeguard).
 
     Returns
     -------
@@ -571,7 +574,7 @@ def _fit_and_score_chain(
             fit_time = time.time() - start_time
             fitted[position] = model
             result["n_iter"], result["budget_reached"] = model.n_iter_, budget_reached
-            if budget_reached:
+            if budget_reached and keep_stopped:
                 stopped_at_budget[index] = model
             estimator = fitter.estimator(model)
             result["fit_error"] = None
@@ -804,10 +807,9 @@ class _Leaders:
         """The columns WarmStartGridSearchCV adds to GridSearchCV's results."""
         n_iter = np.array([entry.get("n_iter", 0) for entry in out], dtype=np.intp)
         n_iter = n_iter.reshape(n_candidates, self.n_splits)
+        stopped = np.array([entry.get("budget_reached", False) for entry in out])
         columns = {
-            "budgeted": np.array(
-                [index in self.stopped for index in range(n_candidates)], dtype=bool
-            ),
+            "budgeted": stopped.reshape(n_candidates, self.n_splits).any(axis=1),
             "continued": np.array(
                 [index in self.continued for index in range(n_candidates)],
                 dtype=bool,
@@ -1200,6 +1202,7 @@ class WarmStartGridSearchCV(BaseSearchCV):
                         split_progress=(split_index, n_splits),
                         budget=self.warm_max_iter,
                         resume=self._resume_optimizer,
+                        keep_stopped=self.n_continued > 0,
                     )
                     for chain, split_index, train, test in tasks
                 )
