@@ -278,8 +278,9 @@ def best_rows(searches, X_test, y_test):
     ]
     return rows, (
         "GridSearchCV chose other lambdas than WarmStartGridSearchCV, whose "
-        "scores are those of models warm-started along a path, not of "
-        "independent fits (table 2)."
+        "scores are those of models warm-started along a path (most of them "
+        "within a budget of epochs, the best continued to convergence), not "
+        "of independent fits (table 2)."
     )
 
 

@@ -588,7 +588,15 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                 "model, if any, is unchanged."
             ) from None
         self._publish(network, result, continue_training, incremental)
-        if not (result.converged or incremental):
+        # A search's budgeted warm start (skreg/_search.py sets the private
+        # flag on its own copy, with max_iter lowered to the budget) that
+        # stops at its budget has not failed: it is scored as such, and the
+        # search continues the leading candidates to convergence.
+        budget_reached = False
+        if getattr(self, "_max_iter_is_budget", False):
+            budget_reached = not result.converged and result.n_iter >= self.max_iter
+            self._budget_reached = budget_reached
+        if not (result.converged or incremental or budget_reached):
             warn(result.stop_reason, ConvergenceWarning)
         self._warn_if_collapsed(network)
 
@@ -607,8 +615,12 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
     ):
         """Build the step, the batches, the stopping rule; run the core's loop."""
         optimizer = getattr(self, "_optimizer", None) if continue_training else None
+        # partial_fit resumes the optimizer's state; a warm-started fit
+        # restarts it, as scikit-learn's, unless a search set the private
+        # flag on its own copy (skreg/_search.py: a warm start along a path).
+        resume = incremental or getattr(self, "_resume_optimizer", False)
         if (
-            not incremental
+            not resume
             or optimizer is None
             or optimizer.n_parameters != network.params.size
             or optimizer.dtype != network.dtype

@@ -6,6 +6,11 @@
   per-layer lists included), and that each candidate's scores are those of
   the very path replayed by hand (no candidate is disturbed by later fits);
 - a pipeline's pre-steps are fitted once per fold and chain;
+- budgeted warm starts (warm_max_iter): a budget that never binds is the
+  unbudgeted search, one that binds raises no ConvergenceWarning; the
+  safeguard (n_continued) continues exactly the leading candidates, each
+  score being that of its path replayed by hand; the added cv_results_
+  columns; the parameters validated;
 - failures follow error_score; the results do not depend on n_jobs or on
   joblib's Dask backend; refit cold or along the path;
 - scikit-learn's estimator checks that apply to a search;
@@ -24,7 +29,7 @@ import pytest
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.datasets import make_classification
-from sklearn.exceptions import FitFailedWarning
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import (
     GridSearchCV,
@@ -80,6 +85,11 @@ def data():
     return X * 3 + 1, y  # not standardized: the pipeline's scaler matters
 
 
+def added_keys(n_splits):
+    """The keys WarmStartGridSearchCV adds to GridSearchCV's cv_results_."""
+    return ["budgeted", "continued"] + [f"split{k}_n_iter" for k in range(n_splits)]
+
+
 def assert_same_results(ours, theirs, keys=None):
     keys = keys or [
         key
@@ -112,7 +122,7 @@ def test_same_candidates_and_result_keys_as_grid_search(
     ours = WarmStartGridSearchCV(pipeline(), prefixed(GRID), **settings).fit(X, y)
     theirs = GridSearchCV(pipeline(), prefixed(GRID), **settings).fit(X, y)
 
-    assert list(ours.cv_results_) == list(theirs.cv_results_)
+    assert list(ours.cv_results_) == list(theirs.cv_results_) + added_keys(3)
     assert ours.cv_results_["params"] == theirs.cv_results_["params"]
     for key, value in theirs.cv_results_.items():
         assert np.shape(ours.cv_results_[key]) == np.shape(value), key
@@ -145,7 +155,7 @@ def test_one_candidate_is_exactly_grid_search(data, make):
     ours = WarmStartGridSearchCV(make(), grid, **settings).fit(X, y)
     theirs = GridSearchCV(make(), grid, **settings).fit(X, y)
 
-    assert sorted(ours.cv_results_) == sorted(theirs.cv_results_)
+    assert list(ours.cv_results_) == list(theirs.cv_results_) + added_keys(4)
     assert_same_results(ours, theirs)
     assert ours.best_params_ == theirs.best_params_
     assert ours.best_score_ == theirs.best_score_
@@ -401,6 +411,222 @@ def test_pipeline_pre_steps_are_fitted_once_per_fold_and_chain(data):
 
 
 # ----------------------------------------------------------------------
+# Budgeted warm starts and the safeguard
+# ----------------------------------------------------------------------
+#: An estimator whose fits stop on tol before max_iter on ``scaled`` over
+#: GRID (measured without a budget: cold fits in 168 to 204 epochs, warm
+#: starts in 27 to 109), so that a budget of BINDING epochs binds and one of
+#: NEVER_BINDING does not.
+CONVERGING = dict(max_iter=300, tol=1e-3)
+BINDING = 3
+NEVER_BINDING = 250
+
+
+def budget_path(estimator, X_train, y_train, path, budget, continued=False):
+    """Replay a path by hand: cold, then warm starts of ``budget`` epochs each.
+
+    With ``continued``, the last model is then fitted on with its own
+    max_iter, as the safeguard continues it.
+    """
+    model = None
+    for params in path:
+        if model is None:
+            model = clone(estimator).set_params(**params)
+        else:
+            model = copy.deepcopy(model).set_params(
+                warm_start=True, max_iter=budget, **params
+            )
+        model.fit(X_train, y_train)
+    if continued:
+        model = copy.deepcopy(model).set_params(max_iter=estimator.max_iter)
+        model.fit(X_train, y_train)
+    return model
+
+
+def path_to(search, index):
+    params, path = search.cv_results_["params"], []
+    while index >= 0:
+        path.insert(0, params[index])
+        index = search.warm_start_from_[index]
+    return path
+
+
+@pytest.fixture(scope="module")
+def scaled(data):
+    X, y = data
+    return StandardScaler().fit_transform(X), y
+
+
+def test_budget_that_never_binds_is_the_unbudgeted_search(scaled):
+    X, y = scaled
+    searches = [
+        WarmStartGridSearchCV(
+            classifier(**CONVERGING), GRID, cv=3, warm_max_iter=budget
+        ).fit(X, y)
+        for budget in (None, NEVER_BINDING)
+    ]
+    unbudgeted, budgeted = searches
+    keys = [key for key in unbudgeted.cv_results_ if "time" not in key]
+    assert_same_results(budgeted, unbudgeted, keys)
+    assert not budgeted.cv_results_["budgeted"].any()
+    assert not budgeted.cv_results_["continued"].any()
+    assert budgeted.best_params_ == unbudgeted.best_params_
+    # The warm starts did converge below the budget.
+    n_iter = np.stack([budgeted.cv_results_[f"split{k}_n_iter"] for k in range(3)])
+    assert n_iter.max() < NEVER_BINDING < CONVERGING["max_iter"]
+
+
+@pytest.mark.parametrize("n_continued", [0, 1, 3])
+def test_safeguard_continues_exactly_the_leading_candidates(scaled, n_continued):
+    X, y = scaled
+    cv = StratifiedKFold(3)
+    estimator = classifier(**CONVERGING)
+    with warnings.catch_warnings():
+        # A fit stopped at its budget is not a convergence failure.
+        warnings.simplefilter("error", ConvergenceWarning)
+        search = WarmStartGridSearchCV(
+            estimator, GRID, cv=cv, warm_max_iter=BINDING, n_continued=n_continued
+        ).fit(X, y)
+    results = search.cv_results_
+    budgeted, continued = results["budgeted"], results["continued"]
+    scores = results["mean_test_score"]
+    assert not (budgeted & continued).any()
+    assert budgeted[search.warm_start_from_ >= 0].any()  # the budget binds
+    # The n_continued best final scores are all scores of fits that stopped
+    # on their own (cold fits, warm starts below the budget, continuations).
+    order = np.argsort(-scores, kind="stable")
+    assert not budgeted[order[:n_continued]].any()
+    assert continued.any() == (n_continued == 3)  # here: the best is cold
+    n_iter = np.stack([results[f"split{k}_n_iter"] for k in range(3)], axis=1)
+    for index in range(len(scores)):
+        path = path_to(search, index)
+        for split, (train, test) in enumerate(cv.split(X, y)):
+            model = budget_path(
+                estimator, X[train], y[train], path, BINDING, continued[index]
+            )
+            assert results[f"split{split}_test_score"][index] == model.score(
+                X[test], y[test]
+            ), (index, split)
+        if budgeted[index]:
+            assert n_iter[index].max() == BINDING
+    assert search.best_params_ == results["params"][np.argmax(scores)]
+
+
+class CountingFits(MLPRegularizedClassifier):
+    """MLPRegularizedClassifier that counts its fits (in this process)."""
+
+    calls = 0
+
+    def fit(self, X, y, sample_weight=None):
+        CountingFits.calls += 1
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_continued_candidates_are_those_that_led(scaled):
+    X, y = scaled
+    settings = dict(cv=3, warm_max_iter=BINDING)
+    unsafe = WarmStartGridSearchCV(
+        classifier(**CONVERGING), GRID, n_continued=0, **settings
+    ).fit(X, y)
+    safe = WarmStartGridSearchCV(
+        classifier(**CONVERGING), GRID, n_continued=2, **settings
+    ).fit(X, y)
+    before = unsafe.cv_results_["mean_test_score"]
+    continued = safe.cv_results_["continued"]
+    assert continued.any()
+    # Those never continued keep their budgeted scores; the first round
+    # continued the two best budgeted candidates (if budgeted), and later
+    # rounds only candidates that then ranked among the two best.
+    kept = ~continued
+    np.testing.assert_array_equal(
+        safe.cv_results_["mean_test_score"][kept], before[kept]
+    )
+    # The fits: every candidate once per fold, the continued ones once more
+    # on each fold where they had stopped at the budget, and the refit.
+    CountingFits.calls = 0
+    WarmStartGridSearchCV(
+        CountingFits(**classifier(**CONVERGING).get_params()),
+        GRID,
+        n_continued=2,
+        **settings,
+    ).fit(X, y)
+    stopped = np.stack(
+        [unsafe.cv_results_[f"split{k}_n_iter"] == BINDING for k in range(3)], axis=1
+    )
+    stopped &= (unsafe.warm_start_from_ >= 0)[:, None]
+    assert CountingFits.calls == 6 * 3 + stopped[continued].sum() + 1
+    first_round = [
+        index
+        for index in np.argsort(-before, kind="stable")[:2]
+        if unsafe.cv_results_["budgeted"][index]
+    ]
+    assert all(continued[first_round])
+    for index in np.flatnonzero(continued):
+        assert unsafe.cv_results_["budgeted"][index]
+
+
+def test_path_refit_budgets_the_path_but_not_the_best(scaled):
+    X, y = scaled
+    estimator = classifier(**CONVERGING)
+    search = WarmStartGridSearchCV(
+        estimator,
+        GRID,
+        cv=3,
+        warm_max_iter=BINDING,
+        refit=lambda results: 5,
+        refit_mode="path",
+    ).fit(X, y)
+    path = path_to(search, 5)
+    assert len(path) > 2
+    model = budget_path(estimator, X, y, path[:-1], BINDING)
+    model = copy.deepcopy(model).set_params(
+        warm_start=True, max_iter=estimator.max_iter, **path[-1]
+    )
+    model.fit(X, y)
+    for a, b in zip(search.best_estimator_.coefs_, model.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert search.best_estimator_.max_iter == estimator.max_iter
+    assert not hasattr(search.best_estimator_, "_max_iter_is_budget")
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_optimizer_restarts_unless_the_search_resumes_it(scaled, resume):
+    # A warm start restarts Adam, as scikit-learn's, for an estimator alone;
+    # the private hook a search may set (RESUME_OPTIMIZER) carries it over.
+    X, y = scaled
+    parent = classifier(**CONVERGING).fit(X, y)
+    child = copy.deepcopy(parent).set_params(warm_start=True, l2_weight=1e-2)
+    if resume:
+        child._resume_optimizer = True
+    child.fit(X, y)
+    # One batch per epoch here (90 samples, batch_size='auto'): Adam's step
+    # count is the epochs since the optimizer (re)started.
+    assert parent._optimizer.t == parent.n_iter_
+    started_at = parent._optimizer.t if resume else 0
+    assert child._optimizer.t == started_at + child.n_iter_
+    assert not hasattr(child, "_budget_reached")
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("warm_max_iter", 0, "'warm_max_iter' parameter"),
+        ("warm_max_iter", 2.5, "'warm_max_iter' parameter"),
+        ("warm_max_iter", True, "'warm_max_iter' parameter"),
+        ("warm_max_iter", "30", "'warm_max_iter' parameter"),
+        ("n_continued", -1, "'n_continued' parameter"),
+        ("n_continued", 1.0, "'n_continued' parameter"),
+        ("n_continued", False, "'n_continued' parameter"),
+    ],
+)
+def test_budget_and_count_are_validated(data, name, value, message):
+    X, y = data
+    search = WarmStartGridSearchCV(classifier(), GRID, **{name: value})
+    with pytest.raises(ValueError, match=message):
+        search.fit(X, y)
+
+
+# ----------------------------------------------------------------------
 # Failures
 # ----------------------------------------------------------------------
 #: l1_bias value at which FailingClassifier.fit raises.
@@ -490,18 +716,37 @@ def test_repeatable_with_random_state(data):
         np.testing.assert_array_equal(a, b)
 
 
-def test_results_do_not_depend_on_n_jobs(data):
+#: A budget that binds and a safeguard that continues candidates (on
+#: ``data``, with CONVERGING fits), to check they run the same anywhere.
+CONTINUING = dict(warm_max_iter=BINDING, n_continued=3)
+
+
+@pytest.mark.parametrize(
+    "fits, budget",
+    [({}, {}), (CONVERGING, CONTINUING)],
+    ids=["max_iter", "continuing"],
+)
+def test_results_do_not_depend_on_n_jobs(data, fits, budget):
     X, y = data
     grid = {**prefixed(GRID), "mlp__hidden_layer_sizes": [(4,), (6,)]}
-    one = WarmStartGridSearchCV(pipeline(), grid, cv=3, n_jobs=1).fit(X, y)
-    two = WarmStartGridSearchCV(pipeline(), grid, cv=3, n_jobs=2).fit(X, y)
-    assert_same_results(one, two)
+    searches = [
+        WarmStartGridSearchCV(
+            pipeline(**fits), grid, cv=3, n_jobs=n_jobs, **budget
+        ).fit(X, y)
+        for n_jobs in (1, 2)
+    ]
+    one, two = searches
+    assert_same_results(one, two, [k for k in one.cv_results_ if "time" not in k])
     assert one.best_params_ == two.best_params_
+    assert one.cv_results_["continued"].any() == bool(budget)
 
 
 def test_runs_on_joblib_dask_backend(data):
     X, y = data
-    local = WarmStartGridSearchCV(pipeline(), prefixed(GRID), cv=3).fit(X, y)
+    search = WarmStartGridSearchCV(
+        pipeline(**CONVERGING), prefixed(GRID), cv=3, **CONTINUING
+    )
+    local = clone(search).fit(X, y)
     with (
         distributed.LocalCluster(
             n_workers=2,
@@ -514,9 +759,12 @@ def test_runs_on_joblib_dask_backend(data):
         distributed.get_task_stream(client) as tasks,
         joblib.parallel_backend("dask"),
     ):
-        on_cluster = WarmStartGridSearchCV(pipeline(), prefixed(GRID), cv=3).fit(X, y)
-    assert tasks.data  # the chains ran on the workers
-    assert_same_results(on_cluster, local)
+        on_cluster = clone(search).fit(X, y)
+    assert tasks.data  # the chains and continuations ran on the workers
+    assert local.cv_results_["continued"].any()
+    assert_same_results(
+        on_cluster, local, [k for k in local.cv_results_ if "time" not in k]
+    )
     assert on_cluster.best_params_ == local.best_params_
 
 
