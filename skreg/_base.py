@@ -282,6 +282,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         l1_bias=0.0,
         l2_weight=0.0,
         l2_bias=0.0,
+        group_l1_weight=0.0,
         l1_method="subgradient",
         batch_size="auto",
         learning_rate="constant",
@@ -311,6 +312,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         self.l1_bias = l1_bias
         self.l2_weight = l2_weight
         self.l2_bias = l2_bias
+        self.group_l1_weight = group_l1_weight
         self.l1_method = l1_method
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -533,6 +535,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         engine = make_engine(
             self.engine, self._fit_work(X.shape[0], layer_sizes, incremental)
         )
+        self._warn_of_numpy_passes(engine, penalty)
         network = Network(layer_sizes, self.activation, loss, X.dtype, engine=engine)
         # Which engine trained, for the tests ('auto' resolves per fit).
         self._fitted_engine = engine.name
@@ -700,27 +703,64 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         earlier = getattr(self, name, None) if continue_training else None
         return list(earlier or []) + list(part)
 
+    def _warn_of_numpy_passes(self, engine, penalty):
+        """Say which passes of a compiled engine's step run in NumPy, if any.
+
+        The numba engine fuses the penalty and the update in one kernel for
+        the terms and optimizers it declares (:meth:`~skreg._engines.Engine.
+        numpy_passes`); for anything else the step runs NumPy's passes,
+        which the user, who asked for compiled code, is told, by parameter.
+        """
+        if self.solver not in OPTIMIZERS:
+            return
+        missing = engine.numpy_passes(penalty, OPTIMIZERS[self.solver])
+        if missing:
+            warn(
+                f"engine={self.engine!r} trains with numba, which has no "
+                f"fused kernel for {', '.join(missing)}: the penalty and "
+                "update passes of this fit run in NumPy (the forward and "
+                "backward passes stay compiled).",
+                UserWarning,
+            )
+
     def _warn_if_collapsed(self, network):
         """Warn when a layer's weights are all exactly zero after training.
 
         Such a layer passes nothing of its input on: the model predicts the
-        same output for every sample. Only an L1 penalty (with
+        same output for every sample. Only a non-smooth penalty (with
         ``l1_method='proximal'``) puts weights exactly at zero, so the
-        message names the layers' ``l1_weight`` and says to lower it.
+        message names the layers' non-smooth weight penalties (the rows of
+        ``ESTIMATOR_PENALTIES`` with a non-smooth term on the weights) and
+        says to lower them.
         """
+        n_layers = len(network.coefs)
         collapsed = [
             layer for layer, coef in enumerate(network.coefs) if not coef.any()
         ]
         if not collapsed:
             return
-        strengths = per_layer_strengths("l1_weight", self.l1_weight, len(network.coefs))
+        strengths = {
+            name: per_layer_strengths(name, getattr(self, name), n_layers)
+            for name, (term, parameters) in ESTIMATOR_PENALTIES.items()
+            if not term.smooth and parameters == "weights"
+        }
+
+        def lambdas(layer):
+            named = [
+                f"{name}={values[layer]:g}"
+                for name, values in strengths.items()
+                if values[layer] > 0
+            ]
+            return ", ".join(named) or "no non-smooth lambda"
+
         layers = ", ".join(
-            f"layer {layer + 1} (l1_weight={strengths[layer]:g})" for layer in collapsed
+            f"layer {layer + 1} ({lambdas(layer)})" for layer in collapsed
         )
+        names = " or ".join(strengths)
         warn(
             f"The penalty set every weight of {layers} exactly to zero: the "
             "model ignores its input and predicts the same output for every "
-            "sample. Lower l1_weight for that layer (or the other lambdas "
+            f"sample. Lower {names} for that layer (or the other lambdas "
             "on it). A warm-started fit from this model stays collapsed at "
             "weaker lambdas: refit it cold (warm_start=False).",
             PenaltyCollapseWarning,
@@ -753,12 +793,20 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         """
         n_layers = len(layer_sizes) - 1
         weight_slices, bias_slices = parameter_slices(layer_sizes)
-        slices = {"weights": weight_slices, "biases": bias_slices}
+        shapes = list(zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
+        # Each layer's slice, with its shape (the weights' matrix, for the
+        # terms that act on its rows).
+        parts = {
+            "weights": list(zip(weight_slices, shapes, strict=True)),
+            "biases": [(part, (part.stop - part.start,)) for part in bias_slices],
+        }
         entries = [
-            PenaltyEntry(part.start, part.stop, term, strength)
+            PenaltyEntry(
+                part.start, part.stop, term, strength, shape=shape, parameter=name
+            )
             for name, (term, parameters) in ESTIMATOR_PENALTIES.items()
-            for part, strength in zip(
-                slices[parameters],
+            for (part, shape), strength in zip(
+                parts[parameters],
                 per_layer_strengths(name, getattr(self, name), n_layers),
                 strict=True,
             )

@@ -975,3 +975,6 @@ FUSED_STEPS = {
     SGDOptimizer: fused_sgd_step,
     AdamOptimizer: fused_adam_step,
 }
+
+#: The penalty terms the fused steps compute (:func:`segment_arrays`).
+FUSED_TERMS = frozenset({L1, L2})

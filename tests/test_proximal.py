@@ -405,3 +405,109 @@ def proximal_estimators():
 @parametrize_with_checks(list(proximal_estimators()))
 def test_estimator_checks_proximal(estimator, check):
     check(estimator)
+
+
+# ----------------------------------------------------------------------
+# The group penalty: whole inputs and whole units removed
+# ----------------------------------------------------------------------
+def group_problem():
+    """20 inputs of which the first 4 are informative (shuffle=False)."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        400, 20, n_informative=4, n_redundant=0, shuffle=False, random_state=0
+    )
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("solver, learning_rate_init", [("sgd", 0.05), ("adam", 0.01)])
+def test_group_penalty_removes_whole_inputs_and_units(solver, learning_rate_init):
+    X, y = group_problem()
+    model = MLPRegularizedClassifier(
+        hidden_layer_sizes=(16,),
+        solver=solver,
+        learning_rate_init=learning_rate_init,
+        group_l1_weight=[0.02, 0.005],
+        l1_method="proximal",
+        max_iter=150,
+        random_state=0,
+        engine="numpy",
+    ).fit(X, y)
+    kept = model.feature_importances_ > 0
+    # Whole rows zero: the removed inputs, all the informative ones kept.
+    assert 4 <= kept.sum() < 20
+    assert kept[:4].all()
+    report = model.sparsity()
+    assert report["n_unused_inputs"][0] == np.sum(~kept)
+    assert report["n_unused_inputs"][1] > 0
+    assert model.score(X, y) > 0.85
+    # Without the proximal step no row is exactly zero.
+    subgradient = MLPRegularizedClassifier(**model.get_params()).set_params(
+        l1_method="subgradient"
+    )
+    assert np.all(subgradient.fit(X, y).feature_importances_ > 0)
+
+
+def test_group_penalty_with_lbfgs_proximal_is_refused_by_parameter():
+    X, y = group_problem()
+    model = MLPRegularizedClassifier(
+        hidden_layer_sizes=(4,),
+        solver="lbfgs",
+        group_l1_weight=0.1,
+        l1_method="proximal",
+    )
+    with pytest.raises(
+        ValueError, match="solver='lbfgs'.*l1_method='proximal'.*group_l1_weight"
+    ):
+        model.fit(X, y)
+    assert not hasattr(model, "coefs_")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_numba_names_the_penalty_it_leaves_to_numpy():
+    pytest.importorskip("numba")
+    X, y = group_problem()
+    model = MLPRegularizedClassifier(
+        hidden_layer_sizes=(4,),
+        group_l1_weight=0.01,
+        l1_weight=0.001,
+        l1_method="proximal",
+        max_iter=2,
+        engine="numba",
+        random_state=0,
+    )
+    with pytest.warns(UserWarning, match=r"numba.*group_l1_weight.*run in NumPy"):
+        model.fit(X, y)
+    # The same fit on NumPy, to rounding; the terms numba has say nothing.
+    reference = MLPRegularizedClassifier(**model.get_params()).set_params(
+        engine="numpy"
+    )
+    with pytest.warns(ConvergenceWarning):
+        reference.fit(X, y)
+    np.testing.assert_allclose(model.coefs_[0], reference.coefs_[0], atol=1e-12)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.set_params(group_l1_weight=0.0).fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_collapse_warning_names_the_group_lambda():
+    from skreg.exceptions import PenaltyCollapseWarning
+
+    X, y = group_problem()
+    model = MLPRegularizedClassifier(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        learning_rate_init=0.1,
+        group_l1_weight=[5.0, 0.0],
+        l1_method="proximal",
+        max_iter=5,
+        random_state=0,
+        engine="numpy",
+    )
+    with pytest.warns(PenaltyCollapseWarning, match=r"layer 1 \(group_l1_weight=5\)"):
+        model.fit(X, y)
