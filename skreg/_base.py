@@ -41,7 +41,7 @@ from ._functions import ACTIVATIONS, DERIVATIVES, OUTPUT_ACTIVATION
 from ._network import Network, forward, parameter_slices
 from ._optimizers import OPTIMIZERS, SCHEDULES, make_optimizer
 from ._penalties import ESTIMATOR_PENALTIES, NetworkPenalty, PenaltyEntry
-from ._sparsity import input_importances, layer_sparsity
+from ._sparsity import compact_network, input_importances, layer_sparsity
 from ._training import (
     MiniBatches,
     StoppingRule,
@@ -393,9 +393,11 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
     def sparsity(self):
         """Count the exactly-zero weights and biases of each layer.
 
-        With ``l1_method='proximal'`` the L1 penalty sets weights exactly to
-        zero; this reports how many per layer, and how many of each layer's
-        inputs (features, then hidden units) it cut off entirely.
+        With ``l1_method='proximal'`` the L1 penalties set weights exactly to
+        zero, and the group penalty (``group_l1_weight``) whole rows; this
+        reports how many per layer, how many of each layer's inputs
+        (features, then hidden units) they cut off entirely, and how many
+        units the network no longer needs (which :meth:`compact` drops).
         ``pandas.DataFrame(model.sparsity())`` shows it as a table, one row
         per layer.
 
@@ -410,8 +412,11 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
             - ``'n_biases'``, ``'n_zero_biases'`` and ``'zero_bias_share'``:
               the same for its biases;
             - ``'n_inputs'`` and ``'n_unused_inputs'``: the layer's inputs,
-              and those whose outgoing weights are all zero (for the first
-              layer, the features with ``feature_importances_ == 0``).
+              and those whose outgoing weights are all zero;
+            - ``'n_units'`` and ``'n_removed_units'``: the layer's units, and
+              those the output no longer depends on through other kept units,
+              or that nothing of the input reaches (constants): the units
+              :meth:`compact` drops (0 for the output layer).
 
         Examples
         --------
@@ -435,14 +440,62 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
 
     @property
     def feature_importances_(self):
-        """Euclidean norm of each input's first-layer weight row.
+        """Euclidean norm of each input's first-layer weights to the kept units.
+
+        Zero exactly for the inputs the predictions do not depend on: a zero
+        weight row, or weights only to units that :meth:`sparsity` counts as
+        removed. ``SelectFromModel(model, threshold=1e-12)`` keeps the others.
 
         Returns
         -------
         importances : ndarray of shape (`n_features_in_`,)
         """
         check_is_fitted(self)
-        return input_importances(self.coefs_[0])
+        return input_importances(self.coefs_)
+
+    def compact(self):
+        """A fitted copy with the removed hidden units dropped.
+
+        The units :meth:`sparsity` counts as removed are dropped with their
+        weights (constant units after adding their contribution to the next
+        layer's biases), so the copy predicts the same, to rounding, with
+        fewer parameters and ``hidden_layer_sizes`` set to the units kept.
+        It takes the same inputs (a removed input keeps its zero row), so it
+        replaces the model in a pipeline and exports to ONNX as any fitted
+        model. Its optimizer state is not kept: a warm start or
+        ``partial_fit`` from it starts the optimizer afresh.
+
+        Returns
+        -------
+        compact : estimator
+            A new fitted estimator of the same class.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skreg import MLPRegularizedRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(200, 6))
+        >>> y = X[:, 0] - 2 * X[:, 1]
+        >>> model = MLPRegularizedRegressor(
+        ...     hidden_layer_sizes=(16,), solver="sgd", learning_rate_init=0.01,
+        ...     group_l1_weight=0.05, l1_method="proximal", max_iter=300,
+        ...     random_state=0).fit(X, y)
+        >>> small = model.compact()
+        >>> small.hidden_layer_sizes[0] < 16
+        True
+        >>> bool(np.allclose(small.predict(X), model.predict(X)))
+        True
+        """
+        check_is_fitted(self)
+        compact = copy.deepcopy(self)
+        coefs, intercepts = compact_network(
+            self.coefs_, self.intercepts_, self.activation
+        )
+        compact.coefs_, compact.intercepts_ = coefs, intercepts
+        compact.hidden_layer_sizes = tuple(coef.shape[1] for coef in coefs[:-1])
+        compact.__dict__.pop("_optimizer", None)
+        return compact
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _partial_fit(self, X, y, sample_weight=None, classes=None):

@@ -42,8 +42,9 @@ SHARED_PARAMETERS_DOC = r"""
         one group per row: the outgoing weights of an input (first layer) or
         of a hidden unit (later layers). With ``l1_method='proximal'`` it
         sets whole rows exactly to zero, removing inputs and hidden units
-        (see :meth:`sparsity` and ``feature_importances_``). Its gradient is :math:`\lambda_G W_{i,:} /
-        \|W_{i,:}\|_2`, 0 for a zero row. A float applies to every layer; a
+        (see :meth:`sparsity`, ``feature_importances_`` and :meth:`compact`).
+        Its gradient is :math:`\lambda_G W_{i,:} / \|W_{i,:}\|_2`, 0 for a
+        zero row. A float applies to every layer; a
         sequence gives one value per layer. Not available with
         ``solver='lbfgs'`` and ``l1_method='proximal'``.
 

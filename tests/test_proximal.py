@@ -21,6 +21,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from conftest import entries
 from skreg import MLPRegularizedClassifier, MLPRegularizedRegressor
 from skreg._penalties import L1, NetworkPenalty, SplitL1
+from skreg._sparsity import live_units
 
 SOLVERS = ["sgd", "adam", "lbfgs"]
 #: Weights whose norm is below this count as removed by SelectFromModel.
@@ -331,10 +332,14 @@ def test_sparsity_report(scaled_digits):
 
     importances = model.feature_importances_
     assert importances.shape == (model.n_features_in_,)
+    kept_units = live_units(model.coefs_)[1]
+    assert report["n_removed_units"][0] == np.sum(~kept_units)
     np.testing.assert_allclose(
-        importances, np.sqrt(np.sum(model.coefs_[0] ** 2, axis=1)), rtol=1e-12
+        importances,
+        np.sqrt(np.sum(model.coefs_[0][:, kept_units] ** 2, axis=1)),
+        rtol=1e-12,
     )
-    assert np.sum(importances == 0) == report["n_unused_inputs"][0]
+    assert np.sum(importances == 0) >= report["n_unused_inputs"][0]
 
 
 def test_sparsity_and_importances_need_a_fitted_model():
@@ -511,3 +516,148 @@ def test_collapse_warning_names_the_group_lambda():
     )
     with pytest.warns(PenaltyCollapseWarning, match=r"layer 1 \(group_l1_weight=5\)"):
         model.fit(X, y)
+
+
+def hand_network():
+    """3 inputs, hidden (4, 3), 2 outputs, with dead units of each kind.
+
+    Input 2 has a zero row; hidden-1 unit 1 has no outgoing weights
+    (unused), unit 2 no incoming weights (a constant, used); hidden-2 unit 0
+    is reached only from hidden-1 unit 3, whose only input weight comes from
+    input 1, and unit 2 has no outgoing weights.
+    """
+    rng = np.random.RandomState(0)
+    W1 = rng.normal(size=(3, 4))
+    W1[2] = 0.0
+    W1[:, 2] = 0.0
+    W2 = rng.normal(size=(4, 3))
+    W2[1] = 0.0
+    W3 = rng.normal(size=(3, 2))
+    W3[2] = 0.0
+    b = [rng.normal(size=4), rng.normal(size=3), rng.normal(size=2)]
+    return [W1, W2, W3], b
+
+
+def test_live_units_and_the_sparsity_report_by_hand():
+    coefs, intercepts = hand_network()
+    kept = live_units(coefs)
+    np.testing.assert_array_equal(kept[0], [True, True, False])
+    np.testing.assert_array_equal(kept[1], [True, False, False, True])
+    np.testing.assert_array_equal(kept[2], [True, True, False])
+    np.testing.assert_array_equal(kept[3], [True, True])
+    from skreg._sparsity import input_importances, layer_sparsity
+
+    report = layer_sparsity(coefs, intercepts)
+    np.testing.assert_array_equal(report["n_units"], [4, 3, 2])
+    np.testing.assert_array_equal(report["n_removed_units"], [2, 1, 0])
+    np.testing.assert_array_equal(report["n_unused_inputs"], [1, 1, 1])
+    importances = input_importances(coefs)
+    np.testing.assert_allclose(importances, np.linalg.norm(coefs[0][:, [0, 3]], axis=1))
+    assert importances[2] == 0
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+def test_compact_network_computes_the_same_function(activation):
+    from skreg._network import forward
+    from skreg._sparsity import compact_network
+
+    coefs, intercepts = hand_network()
+    small_coefs, small_intercepts = compact_network(coefs, intercepts, activation)
+    assert [c.shape for c in small_coefs] == [(3, 2), (2, 2), (2, 2)]
+    X = np.random.RandomState(1).normal(size=(20, 3))
+    np.testing.assert_allclose(
+        forward(X, small_coefs, small_intercepts, activation)[-1],
+        forward(X, coefs, intercepts, activation)[-1],
+        rtol=1e-12,
+        atol=1e-12,
+    )
+
+
+def test_compact_network_keeps_one_unit_of_a_dead_layer():
+    from skreg._network import forward
+    from skreg._sparsity import compact_network
+
+    coefs, intercepts = hand_network()
+    coefs[1][:] = 0.0  # nothing reaches the second hidden layer: constants
+    small_coefs, small_intercepts = compact_network(coefs, intercepts, "tanh")
+    assert [c.shape[1] for c in small_coefs] == [1, 1, 2]
+    X = np.random.RandomState(1).normal(size=(5, 3))
+    np.testing.assert_allclose(
+        forward(X, small_coefs, small_intercepts, "tanh")[-1],
+        forward(X, coefs, intercepts, "tanh")[-1],
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "Estimator", [MLPRegularizedClassifier, MLPRegularizedRegressor]
+)
+def test_compact_estimator_predicts_the_same_with_fewer_parameters(Estimator):
+    X, y = group_problem()
+    model = Estimator(
+        hidden_layer_sizes=(16, 8),
+        solver="adam",
+        learning_rate_init=0.01,
+        group_l1_weight=[0.02, 0.01, 0.005],
+        l1_method="proximal",
+        max_iter=60,
+        random_state=0,
+        engine="numpy",
+    )
+    pipeline = make_pipeline(StandardScaler(), model).fit(X, y)
+    small = model.compact()
+    removed = model.sparsity()["n_removed_units"]
+    assert removed[:-1].sum() > 0
+    assert small.hidden_layer_sizes == tuple(
+        np.array(model.hidden_layer_sizes) - removed[:-1]
+    )
+
+    def n_parameters(estimator):
+        return sum(c.size for c in estimator.coefs_ + estimator.intercepts_)
+
+    assert n_parameters(small) < n_parameters(model)
+    assert small.sparsity()["n_removed_units"].sum() == 0
+    np.testing.assert_array_equal(
+        small.feature_importances_ > 0, model.feature_importances_ > 0
+    )
+    # In place of the model in its pipeline, same predictions to rounding.
+    pipeline_small = make_pipeline(pipeline[0], small)
+    if Estimator is MLPRegularizedClassifier:
+        np.testing.assert_allclose(
+            pipeline_small.predict_proba(X), pipeline.predict_proba(X), atol=1e-12
+        )
+    np.testing.assert_allclose(
+        pipeline_small.predict(X), pipeline.predict(X), atol=1e-12
+    )
+    # The model itself is unchanged, and the copy refits.
+    assert model.coefs_[0].shape == (20, 16)
+    small.set_params(max_iter=2).fit(X, y)
+
+
+def test_compact_model_exports_to_onnx():
+    onnxruntime = pytest.importorskip("onnxruntime")
+    skl2onnx = pytest.importorskip("skl2onnx")
+    import skreg.onnx  # noqa: F401
+
+    X, y = group_problem()
+    X = X.astype(np.float32)
+    with pytest.warns(ConvergenceWarning):
+        model = MLPRegularizedClassifier(
+            hidden_layer_sizes=(16,),
+            solver="sgd",
+            learning_rate_init=0.05,
+            group_l1_weight=[0.02, 0.005],
+            l1_method="proximal",
+            max_iter=60,
+            random_state=0,
+            engine="numpy",
+        ).fit(X, y)
+    small = model.compact()
+    assert small.hidden_layer_sizes[0] < 16
+    onx = skl2onnx.to_onnx(small, X[:1], options={"zipmap": False})
+    session = onnxruntime.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    labels, probabilities = session.run(None, {"X": X})
+    np.testing.assert_allclose(probabilities, model.predict_proba(X), atol=1e-5)
