@@ -1200,3 +1200,40 @@ def test_warnings_point_at_the_users_line(multiclass_data, make_warning, caller)
     assert locations, "no warning raised"
     for filename, lineno, category in locations:
         assert (filename, lineno) == (__file__, this_line), category
+
+
+# ----------------------------------------------------------------------
+# Hyperparameters written once: signatures, constraints and docs agree
+# ----------------------------------------------------------------------
+def documented_parameters(cls):
+    """The names the Parameters section of a class docstring lists."""
+    import re
+
+    section = cls.__doc__.split("Parameters\n    ----------\n", 1)[1]
+    section = re.split(r"\n    \w[\w ]*\n    -+\n", section, maxsplit=1)[0]
+    return re.findall(r"^    (\w+) :", section, flags=re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    "Estimator", [MLPRegularizedClassifier, MLPRegularizedRegressor]
+)
+def test_signature_constraints_and_docs_list_the_same_parameters(Estimator):
+    import inspect
+
+    from skreg._base import BaseMLPRegularized
+
+    signature = list(inspect.signature(Estimator.__init__).parameters)[1:]
+    base = list(inspect.signature(BaseMLPRegularized.__init__).parameters)[1:]
+    assert set(Estimator._parameter_constraints) == set(signature)
+    assert documented_parameters(Estimator) == signature
+    # The estimator adds its own parameters after the shared ones, which it
+    # passes to the base (whose __init__ has no defaults: one forgotten is a
+    # TypeError), and get_params returns every one as given.
+    assert signature[: len(base)] == base
+    values = {name: object() for name in signature}
+    params = Estimator(**values).get_params(deep=False)
+    assert all(params[name] is values[name] for name in signature)
+    # Every penalty of the registry is a parameter.
+    from skreg._penalties import ESTIMATOR_PENALTIES
+
+    assert set(ESTIMATOR_PENALTIES) <= set(base)
