@@ -836,6 +836,6 @@ def _reformulation_phases(penalty):
         raise ValueError(
             "solver='lbfgs' with l1_method='proximal' can reformulate one kind "
             "of non-smooth term at a time; the penalty has "
-            f"{sorted(entry.term.__name__ for entry in penalty.nonsmooth_entries)}."
+            f"{sorted(entry.label for entry in penalty.nonsmooth_entries)}."
         )
     return phases.pop()

@@ -23,12 +23,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from conftest import ESTIMATOR_OF_TASK, make_problem
 from skreg import MLPRegularizedClassifier, MLPRegularizedRegressor
-from skreg._base import per_layer_strengths
+from skreg._base import (
+    PENALTY_PARAMETERS,
+    SOLVERS,
+    STOCHASTIC_SOLVERS,
+    per_layer_strengths,
+)
 
-SOLVERS = ["sgd", "adam", "lbfgs"]
-STOCHASTIC_SOLVERS = ["sgd", "adam"]
 ESTIMATORS = [MLPRegularizedClassifier, MLPRegularizedRegressor]
-PENALTIES = ["l1_weight", "l1_bias", "l2_weight", "l2_bias"]
+PENALTIES = list(PENALTY_PARAMETERS)
 
 #: All four penalties on, one value for every layer.
 ALL_FOUR = {"l1_weight": 1e-3, "l1_bias": 2e-3, "l2_weight": 3e-3, "l2_bias": 4e-3}
@@ -515,7 +518,7 @@ def test_grid_search_over_the_four_lambdas_in_a_pipeline(problem):
         search = GridSearchCV(pipeline, grid, cv=3).fit(X, y)
 
     results = search.cv_results_
-    assert len(results["params"]) == 16
+    assert len(results["params"]) == 2 ** len(PENALTIES)
     scores = results["mean_test_score"]
     for name in PENALTIES:
         values = results[f"param_{step}__{name}"].astype(float)

@@ -9,6 +9,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from skreg import _engines
+from skreg._base import SOLVERS
 from skreg._engines import NUMBA_INSTALL_HINT, load_kernels, numba_available
 
 #: engine='auto''s rule, as imported: the session's --engine option replaces
@@ -73,7 +74,7 @@ def fit_both(Estimator, X, y, **parameters):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
-@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("l1_method", ["subgradient", "proximal"])
 @pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
 @pytest.mark.parametrize(
@@ -290,7 +291,7 @@ def test_auto_long_fit_is_the_numba_engines_fit(auto_rule, monkeypatch):
         np.testing.assert_array_equal(ours, theirs)
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("solver", SOLVERS)
 def test_engine_numba_runs_numba_even_for_a_tiny_fit(solver, auto_rule):
     pytest.importorskip("numba")
     X, y = make_problem("binary")

@@ -20,10 +20,10 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from conftest import entries
 from skreg import MLPRegularizedClassifier, MLPRegularizedRegressor
+from skreg._base import SOLVERS, STOCHASTIC_SOLVERS
 from skreg._penalties import L1, NetworkPenalty, SplitL1
 from skreg._sparsity import live_units
 
-SOLVERS = ["sgd", "adam", "lbfgs"]
 #: Weights whose norm is below this count as removed by SelectFromModel.
 ZERO_IMPORTANCE = 1e-12
 
@@ -349,7 +349,7 @@ def test_sparsity_and_importances_need_a_fitted_model():
     assert not hasattr(model, "feature_importances_")
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
 def test_select_from_model_pipeline_on_digits(digits, solver):
     X_train, X_test, y_train, y_test = digits
     selector = SelectFromModel(
