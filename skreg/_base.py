@@ -766,14 +766,16 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         The numba engine fuses the penalty and the update in one kernel for
         the terms and optimizers it declares (:meth:`~skreg._engines.Engine.
         numpy_passes`); for anything else the step runs NumPy's passes,
-        which the user, who asked for compiled code, is told, by parameter.
+        which the user, who asked for compiled code (``engine='numba'``),
+        is told, by parameter. ``engine='auto'`` promises no engine, so it
+        says nothing (its choice weighs the fit's size, not its terms).
         """
-        if self.solver not in OPTIMIZERS:
+        if self.solver not in OPTIMIZERS or self.engine != "numba":
             return
         missing = engine.numpy_passes(penalty, OPTIMIZERS[self.solver])
         if missing:
             warn(
-                f"engine={self.engine!r} trains with numba, which has no "
+                "engine='numba' has no "
                 f"fused kernel for {', '.join(missing)}: the penalty and "
                 "update passes of this fit run in NumPy (the forward and "
                 "backward passes stay compiled).",
