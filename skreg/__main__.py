@@ -315,9 +315,11 @@ def table_notes(choice, alpha, n_train):
     """The notes under the first table: its columns, its best rows, sklearn's row."""
     return [
         "zero weights: share of first-layer weights exactly 0; inputs kept: "
-        "features with a nonzero weight; informative kept: of those, the first "
-        f"{N_INFORMATIVE} (the informative ones); mean |bias|, zero biases: over "
-        "the biases of all layers.",
+        "features the output depends on (a nonzero weight to a kept unit); "
+        f"informative kept: of those, the first {N_INFORMATIVE} (the "
+        "informative ones); units kept: hidden units with a nonzero weight "
+        "from a kept input or unit and to a kept unit or output; mean |bias|, "
+        "zero biases: over the biases of all layers.",
         f"best of a search: its candidate with the best {CV}-fold "
         f"cross-validated accuracy, refitted on the {n_train} training "
         f"samples. {choice}",
