@@ -24,12 +24,15 @@ where :math:`\operatorname{sign}_+(w) = +1` if :math:`w \ge 0` and
 
 The network keeps all its parameters in one flat buffer (see
 :mod:`skreg._network`), so a penalty acts on contiguous slices of that buffer.
-Each term (:class:`PenaltyTerm`: :class:`L1`, :class:`L2`) is a few lines of
-arithmetic on one slice, its value and gradient side by side;
-:class:`NetworkPenalty` is a list of (slice, term, lambda) entries and adds
-them up. :data:`ESTIMATOR_PENALTIES` says which estimator parameter puts which
-term on which parameters: a new penalty is one term class and one row there
-(and one row in the tests' table of terms).
+Each term (:class:`PenaltyTerm`: :class:`L1`, :class:`L2`,
+:class:`GroupLasso`) is a few lines of arithmetic on one slice, its value and
+gradient side by side; a term with structure says so (``grouped``) and takes
+its slice as the layer's weight matrix, one group per row (the group term
+:math:`\lambda_G \sum_i \|W_{i,:}\|_2`). :class:`NetworkPenalty` is a list of
+(slice, term, lambda) entries and adds them up.
+:data:`ESTIMATOR_PENALTIES` says which estimator parameter puts which term on
+which parameters: a new penalty is one term class and one row there, and the
+contract tests run every term of it (:data:`TERMS`).
 
 The L1 terms are not differentiable at zero. Besides the derived gradient
 above (``l1_method='subgradient'``), ``l1_method='proximal'`` treats the
@@ -886,9 +889,6 @@ CAPABILITIES = {
     "lbfgs_reformulations": "a smooth reformulation for L-BFGS-B,",
 }
 
-#: The penalty terms by name, in the order a coordinate's terms are added.
-TERMS = {"l1": L1, "l2": L2, "group_l1": GroupLasso}
-
 #: Estimator parameter -> (term, the parameters it penalizes: 'weights' or
 #: 'biases'). Each parameter is a lambda per layer (or one for all).
 ESTIMATOR_PENALTIES = {
@@ -898,3 +898,8 @@ ESTIMATOR_PENALTIES = {
     "l2_bias": (L2, "biases"),
     "group_l1_weight": (GroupLasso, "weights"),
 }
+
+#: The penalty terms by name, in the order a coordinate's terms are added:
+#: those of ESTIMATOR_PENALTIES, in its order (a new term is one class and
+#: one row there; the contract tests of tests/test_penalties.py run it).
+TERMS = {term.__name__: term for term, _ in ESTIMATOR_PENALTIES.values()}
