@@ -661,3 +661,92 @@ def test_compact_model_exports_to_onnx():
     )
     labels, probabilities = session.run(None, {"X": X})
     np.testing.assert_allclose(probabilities, model.predict_proba(X), atol=1e-5)
+
+
+def group_prox_by_hand(row, thresholds):
+    """argmin_x sum (x_j - v_j)^2 / (2 t_j / lam) + lam ||x||, by brentq on r."""
+    from scipy.optimize import brentq
+
+    if np.linalg.norm(row / thresholds) <= 1:
+        return np.zeros_like(row)
+    r = brentq(
+        lambda r: np.sum(row**2 / (r + thresholds) ** 2) - 1, 0, np.abs(row).sum()
+    )
+    return row * r / (r + thresholds)
+
+
+@pytest.mark.parametrize(
+    "solver, hyper",
+    [
+        ("sgd", {"learning_rate_init": 0.1, "momentum": 0.5}),
+        (
+            "adam",
+            {"learning_rate_init": 0.05, "beta_1": 0.8, "beta_2": 0.9, "epsilon": 1e-8},
+        ),
+    ],
+)
+def test_group_proximal_steps_by_hand(solver, hyper):
+    """A linear model with two outputs: each input's row of 2 weights is a
+    group; the step is the optimizer's, then the row's prox (block soft
+    thresholding for sgd, the exact prox in adam's metric for adam)."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 4))
+    Y = X @ np.array([[1.0, 0.5], [0.0, 0.0], [-0.5, 0.2], [0.02, -0.01]]) + 0.3
+    W0 = np.array([[0.8, 0.4], [0.05, -0.02], [-0.4, 0.1], [0.01, 0.02]])
+    b0 = np.array([0.1, -0.1])
+    lam = 0.3
+
+    W, b = W0.copy(), b0.copy()
+    velocity = np.zeros(10)
+    first, second = np.zeros(10), np.zeros(10)
+    for t in range(1, 4):
+        residual = (X @ W + b - Y) / 2  # squared error averaged over outputs
+        gradient = np.r_[(X.T @ residual).ravel(), residual.sum(axis=0)] / len(X)
+        theta = np.r_[W.ravel(), b]
+        if solver == "sgd":
+            rate, momentum = hyper["learning_rate_init"], hyper["momentum"]
+            velocity = momentum * velocity - rate * gradient
+            theta = theta + velocity
+            step = np.full(10, rate / (1 - momentum))
+        else:
+            first = hyper["beta_1"] * first + (1 - hyper["beta_1"]) * gradient
+            second = hyper["beta_2"] * second + (1 - hyper["beta_2"]) * gradient**2
+            rate = (
+                hyper["learning_rate_init"]
+                * np.sqrt(1 - hyper["beta_2"] ** t)
+                / (1 - hyper["beta_1"] ** t)
+            )
+            step = rate / (np.sqrt(second) + hyper["epsilon"])
+            theta = theta - step * first
+        W, b = theta[:8].reshape(4, 2), theta[8:]
+        thresholds = (lam * step[:8]).reshape(4, 2)
+        W = np.array([group_prox_by_hand(W[i], thresholds[i]) for i in range(4)])
+
+    sgd_options = {"nesterovs_momentum": False} if solver == "sgd" else {}
+    model = MLPRegularizedRegressor(
+        hidden_layer_sizes=(),
+        activation="identity",
+        solver=solver,
+        group_l1_weight=lam,
+        l1_method="proximal",
+        batch_size=30,
+        shuffle=False,
+        warm_start=True,
+        max_iter=1,
+        random_state=0,
+        engine="numpy",
+        **hyper,
+        **sgd_options,
+    )
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, Y)
+    model.coefs_ = [W0.copy()]
+    model.intercepts_ = [b0.copy()]
+    model.set_params(max_iter=3)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, Y)
+    np.testing.assert_allclose(model.coefs_[0], W, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(model.intercepts_[0], b, rtol=1e-12)
+    # The small rows are removed whole, the others kept.
+    np.testing.assert_array_equal(model.coefs_[0].any(axis=1), W.any(axis=1))
+    assert not W.any(axis=1).all() and W.any(axis=1).any()
