@@ -326,11 +326,14 @@ def test_prox_is_the_numerical_argmin(term):
 
         x = v.copy()
         term.prox(x.reshape(shape), tau, np.empty(shape))
-        numerical = minimize(
-            objective, v, method="Powell", options={"xtol": 1e-10, "ftol": 1e-14}
-        ).x
+        options = {"xtol": 1e-10, "ftol": 1e-14}
+        numerical = minimize(objective, v, method="Powell", options=options).x
         assert objective(x) <= objective(numerical) + 1e-12
-        assert_allclose(x, numerical, atol=1e-6)
+        # Nor does Powell started at x find anything lower (Powell from v
+        # alone may stop short of the argmin on a curved kink, such as a
+        # row norm's).
+        polished = minimize(objective, x, method="Powell", options=options).x
+        assert objective(polished) >= objective(x) - 1e-12
 
 
 @pytest.mark.parametrize("term", NONSMOOTH_TERMS)
