@@ -74,7 +74,8 @@ SINGLE_PENALTIES = [
     ("l2_weight=0.01", {"l2_weight": 0.01}),
     ("l1_bias=0.01", {"l1_bias": 0.01}),
     ("l2_bias=0.01", {"l2_bias": 0.01}),
-    ("group_l1_weight=0.04", {"group_l1_weight": 0.04}),
+    # First layer (inputs) 0.04, output layer (hidden units) 0.02.
+    ("group_l1_weight=(0.04, 0.02)", {"group_l1_weight": (0.04, 0.02)}),
 ]
 
 #: The grid both searches run (5 x 3 candidates, 3 folds).
