@@ -4,10 +4,12 @@ The task: a binary classification with 8 informative features hidden among
 60 (the other 52 are noise), 300 training and 600 test samples, standardised.
 An unpenalized network fits the noise features as readily as the signal and
 loses test accuracy to them; an L1 penalty on the weights removes the noise
-inputs *exactly* (``l1_method='proximal'``), and the table shows which inputs
-each model kept. The data come from :func:`~sklearn.datasets.make_classification`
-with ``shuffle=False``, so the informative features are the first 8 columns
-and what a model kept can be checked against the truth.
+inputs *exactly* (``l1_method='proximal'``), the group penalty
+(``group_l1_weight``) whole inputs and hidden units at once, and the table
+shows which inputs each model kept. The data come from
+:func:`~sklearn.datasets.make_classification` with ``shuffle=False``, so the
+informative features are the first 8 columns and what a model kept can be
+checked against the truth.
 
 It prints a progress line before each stage and one per search run, then:
 
@@ -18,7 +20,10 @@ It prints a progress line before each stage and one per search run, then:
    the ``alpha`` its own :class:`~sklearn.model_selection.GridSearchCV`
    chose over ``SKLEARN_ALPHAS`` with the same folds: test accuracy, the
    share of first-layer weights exactly zero, the inputs kept (of 60) and
-   how many of them are the informative ones (of 8), and for the biases
+   how many of them are the informative ones (of 8), the hidden units kept
+   (an input or unit is kept when the output depends on it through nonzero
+   weights: :meth:`~skreg.MLPRegularizedClassifier.sparsity`'s removed units
+   are not), and for the biases
    their mean magnitude and the number exactly zero; then a line that
    compares the best skreg model with the MLPClassifier one, what the L1
    penalties buy over scikit-learn's L2-only ``alpha``;
@@ -50,6 +55,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from . import MLPRegularizedClassifier, WarmStartGridSearchCV
+from ._sparsity import live_units
 
 N_FEATURES = 60
 N_INFORMATIVE = 8
@@ -68,6 +74,8 @@ SINGLE_PENALTIES = [
     ("l2_weight=0.01", {"l2_weight": 0.01}),
     ("l1_bias=0.01", {"l1_bias": 0.01}),
     ("l2_bias=0.01", {"l2_bias": 0.01}),
+    # First layer (inputs) 0.04, output layer (hidden units) 0.02.
+    ("group_l1_weight=(0.04, 0.02)", {"group_l1_weight": (0.04, 0.02)}),
 ]
 
 #: The grid both searches run (5 x 3 candidates, 3 folds).
@@ -169,7 +177,11 @@ def describe(label, pipeline, X_test, y_test, library="skreg"):
     """A row of the first table, for either library's fitted pipeline."""
     model = pipeline[-1]
     first = model.coefs_[0]
-    kept = np.flatnonzero(first.any(axis=1))
+    # The inputs and hidden units the predictions depend on (for either
+    # library: its weights alone decide it).
+    units = live_units(model.coefs_)
+    kept = np.flatnonzero(units[0])
+    hidden = np.concatenate(units[1:-1])
     biases = np.concatenate(model.intercepts_)
     return {
         "model": library,
@@ -178,6 +190,7 @@ def describe(label, pipeline, X_test, y_test, library="skreg"):
         "zero weights": float(np.mean(first == 0)),
         "inputs kept": f"{kept.size}/{N_FEATURES}",
         "informative kept": f"{np.count_nonzero(kept < N_INFORMATIVE)}/{N_INFORMATIVE}",
+        "units kept": f"{np.count_nonzero(hidden)}/{hidden.size}",
         "mean |bias|": float(np.mean(np.abs(biases))),
         "zero biases": f"{np.count_nonzero(biases == 0)}/{biases.size}",
     }
@@ -304,9 +317,11 @@ def table_notes(choice, alpha, n_train):
     """The notes under the first table: its columns, its best rows, sklearn's row."""
     return [
         "zero weights: share of first-layer weights exactly 0; inputs kept: "
-        "features with a nonzero weight; informative kept: of those, the first "
-        f"{N_INFORMATIVE} (the informative ones); mean |bias|, zero biases: over "
-        "the biases of all layers.",
+        "features the output depends on (a nonzero weight to a kept unit); "
+        f"informative kept: of those, the first {N_INFORMATIVE} (the "
+        "informative ones); units kept: hidden units with a nonzero weight "
+        "from a kept input or unit and to a kept unit or output; mean |bias|, "
+        "zero biases: over the biases of all layers.",
         f"best of a search: its candidate with the best {CV}-fold "
         f"cross-validated accuracy, refitted on the {n_train} training "
         f"samples. {choice}",

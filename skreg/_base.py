@@ -41,7 +41,7 @@ from ._functions import ACTIVATIONS, DERIVATIVES, OUTPUT_ACTIVATION
 from ._network import Network, forward, parameter_slices
 from ._optimizers import OPTIMIZERS, SCHEDULES, make_optimizer
 from ._penalties import ESTIMATOR_PENALTIES, NetworkPenalty, PenaltyEntry
-from ._sparsity import input_importances, layer_sparsity
+from ._sparsity import compact_network, input_importances, layer_sparsity
 from ._training import (
     MiniBatches,
     StoppingRule,
@@ -272,38 +272,43 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         "engine": [StrOptions(set(ENGINE_NAMES))],
     }
 
+    @abstractmethod
     def __init__(
         self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
+        hidden_layer_sizes,
+        activation,
         *,
-        solver="adam",
-        l1_weight=0.0,
-        l1_bias=0.0,
-        l2_weight=0.0,
-        l2_bias=0.0,
-        l1_method="subgradient",
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
-        power_t=0.5,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-        engine="auto",
+        solver,
+        l1_weight,
+        l1_bias,
+        l2_weight,
+        l2_bias,
+        group_l1_weight,
+        l1_method,
+        batch_size,
+        learning_rate,
+        learning_rate_init,
+        power_t,
+        max_iter,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        momentum,
+        nesterovs_momentum,
+        early_stopping,
+        validation_fraction,
+        beta_1,
+        beta_2,
+        epsilon,
+        n_iter_no_change,
+        max_fun,
+        engine,
     ):
+        # No defaults here, as scikit-learn's abstract MLP base: each
+        # estimator's signature states them once, and an argument its
+        # super() call forgets is a TypeError, not a silent default.
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -311,6 +316,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         self.l1_bias = l1_bias
         self.l2_weight = l2_weight
         self.l2_bias = l2_bias
+        self.group_l1_weight = group_l1_weight
         self.l1_method = l1_method
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -391,9 +397,11 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
     def sparsity(self):
         """Count the exactly-zero weights and biases of each layer.
 
-        With ``l1_method='proximal'`` the L1 penalty sets weights exactly to
-        zero; this reports how many per layer, and how many of each layer's
-        inputs (features, then hidden units) it cut off entirely.
+        With ``l1_method='proximal'`` the L1 penalties set weights exactly to
+        zero, and the group penalty (``group_l1_weight``) whole rows; this
+        reports how many per layer, how many of each layer's inputs
+        (features, then hidden units) they cut off entirely, and how many
+        units the network no longer needs (which :meth:`compact` drops).
         ``pandas.DataFrame(model.sparsity())`` shows it as a table, one row
         per layer.
 
@@ -408,8 +416,11 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
             - ``'n_biases'``, ``'n_zero_biases'`` and ``'zero_bias_share'``:
               the same for its biases;
             - ``'n_inputs'`` and ``'n_unused_inputs'``: the layer's inputs,
-              and those whose outgoing weights are all zero (for the first
-              layer, the features with ``feature_importances_ == 0``).
+              and those whose outgoing weights are all zero;
+            - ``'n_units'`` and ``'n_removed_units'``: the layer's units, and
+              those the output no longer depends on through other kept units,
+              or that nothing of the input reaches (constants): the units
+              :meth:`compact` drops (0 for the output layer).
 
         Examples
         --------
@@ -433,14 +444,62 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
 
     @property
     def feature_importances_(self):
-        """Euclidean norm of each input's first-layer weight row.
+        """Euclidean norm of each input's first-layer weights to the kept units.
+
+        Zero exactly for the inputs the predictions do not depend on: a zero
+        weight row, or weights only to units that :meth:`sparsity` counts as
+        removed. ``SelectFromModel(model, threshold=1e-12)`` keeps the others.
 
         Returns
         -------
         importances : ndarray of shape (`n_features_in_`,)
         """
         check_is_fitted(self)
-        return input_importances(self.coefs_[0])
+        return input_importances(self.coefs_)
+
+    def compact(self):
+        """A fitted copy with the removed hidden units dropped.
+
+        The units :meth:`sparsity` counts as removed are dropped with their
+        weights (constant units after adding their contribution to the next
+        layer's biases), so the copy predicts the same, to rounding, with
+        fewer parameters and ``hidden_layer_sizes`` set to the units kept.
+        It takes the same inputs (a removed input keeps its zero row), so it
+        replaces the model in a pipeline and exports to ONNX as any fitted
+        model. Its optimizer state is not kept: a warm start or
+        ``partial_fit`` from it starts the optimizer afresh.
+
+        Returns
+        -------
+        compact : estimator
+            A new fitted estimator of the same class.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skreg import MLPRegularizedRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(200, 6))
+        >>> y = X[:, 0] - 2 * X[:, 1]
+        >>> model = MLPRegularizedRegressor(
+        ...     hidden_layer_sizes=(16,), solver="sgd", learning_rate_init=0.01,
+        ...     group_l1_weight=0.05, l1_method="proximal", max_iter=300,
+        ...     random_state=0).fit(X, y)
+        >>> small = model.compact()
+        >>> small.hidden_layer_sizes[0] < 16
+        True
+        >>> bool(np.allclose(small.predict(X), model.predict(X)))
+        True
+        """
+        check_is_fitted(self)
+        compact = copy.deepcopy(self)
+        coefs, intercepts = compact_network(
+            self.coefs_, self.intercepts_, self.activation
+        )
+        compact.coefs_, compact.intercepts_ = coefs, intercepts
+        compact.hidden_layer_sizes = tuple(coef.shape[1] for coef in coefs[:-1])
+        compact.__dict__.pop("_optimizer", None)
+        return compact
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -533,6 +592,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         engine = make_engine(
             self.engine, self._fit_work(X.shape[0], layer_sizes, incremental)
         )
+        self._warn_of_numpy_passes(engine, penalty)
         network = Network(layer_sizes, self.activation, loss, X.dtype, engine=engine)
         # Which engine trained, for the tests ('auto' resolves per fit).
         self._fitted_engine = engine.name
@@ -712,27 +772,66 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         earlier = getattr(self, name, None) if continue_training else None
         return list(earlier or []) + list(part)
 
+    def _warn_of_numpy_passes(self, engine, penalty):
+        """Say which passes of a compiled engine's step run in NumPy, if any.
+
+        The numba engine fuses the penalty and the update in one kernel for
+        the terms and optimizers it declares (:meth:`~skreg._engines.Engine.
+        numpy_passes`); for anything else the step runs NumPy's passes,
+        which the user, who asked for compiled code (``engine='numba'``),
+        is told, by parameter. ``engine='auto'`` promises no engine, so it
+        says nothing (its choice weighs the fit's size, not its terms).
+        """
+        if self.solver not in OPTIMIZERS or self.engine != "numba":
+            return
+        missing = engine.numpy_passes(penalty, OPTIMIZERS[self.solver])
+        if missing:
+            warn(
+                "engine='numba' has no "
+                f"fused kernel for {', '.join(missing)}: the penalty and "
+                "update passes of this fit run in NumPy (the forward and "
+                "backward passes stay compiled).",
+                UserWarning,
+            )
+
     def _warn_if_collapsed(self, network):
         """Warn when a layer's weights are all exactly zero after training.
 
         Such a layer passes nothing of its input on: the model predicts the
-        same output for every sample. Only an L1 penalty (with
+        same output for every sample. Only a non-smooth penalty (with
         ``l1_method='proximal'``) puts weights exactly at zero, so the
-        message names the layers' ``l1_weight`` and says to lower it.
+        message names the layers' non-smooth weight penalties (the rows of
+        ``ESTIMATOR_PENALTIES`` with a non-smooth term on the weights) and
+        says to lower them.
         """
+        n_layers = len(network.coefs)
         collapsed = [
             layer for layer, coef in enumerate(network.coefs) if not coef.any()
         ]
         if not collapsed:
             return
-        strengths = per_layer_strengths("l1_weight", self.l1_weight, len(network.coefs))
+        strengths = {
+            name: per_layer_strengths(name, getattr(self, name), n_layers)
+            for name, (term, parameters) in ESTIMATOR_PENALTIES.items()
+            if not term.smooth and parameters == "weights"
+        }
+
+        def lambdas(layer):
+            named = [
+                f"{name}={values[layer]:g}"
+                for name, values in strengths.items()
+                if values[layer] > 0
+            ]
+            return ", ".join(named) or "no non-smooth lambda"
+
         layers = ", ".join(
-            f"layer {layer + 1} (l1_weight={strengths[layer]:g})" for layer in collapsed
+            f"layer {layer + 1} ({lambdas(layer)})" for layer in collapsed
         )
+        names = " or ".join(strengths)
         warn(
             f"The penalty set every weight of {layers} exactly to zero: the "
             "model ignores its input and predicts the same output for every "
-            "sample. Lower l1_weight for that layer (or the other lambdas "
+            f"sample. Lower {names} for that layer (or the other lambdas "
             "on it). A warm-started fit from this model stays collapsed at "
             "weaker lambdas: refit it cold (warm_start=False).",
             PenaltyCollapseWarning,
@@ -765,12 +864,20 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         """
         n_layers = len(layer_sizes) - 1
         weight_slices, bias_slices = parameter_slices(layer_sizes)
-        slices = {"weights": weight_slices, "biases": bias_slices}
+        shapes = list(zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
+        # Each layer's slice, with its shape (the weights' matrix, for the
+        # terms that act on its rows).
+        parts = {
+            "weights": list(zip(weight_slices, shapes, strict=True)),
+            "biases": [(part, (part.stop - part.start,)) for part in bias_slices],
+        }
         entries = [
-            PenaltyEntry(part.start, part.stop, term, strength)
+            PenaltyEntry(
+                part.start, part.stop, term, strength, shape=shape, parameter=name
+            )
             for name, (term, parameters) in ESTIMATOR_PENALTIES.items()
-            for part, strength in zip(
-                slices[parameters],
+            for (part, shape), strength in zip(
+                parts[parameters],
                 per_layer_strengths(name, getattr(self, name), n_layers),
                 strict=True,
             )

@@ -36,6 +36,18 @@ SHARED_PARAMETERS_DOC = r"""
     l2_bias : float or sequence of float, default=0.0
         :math:`\lambda_{2,b}`: the same L2 penalty on the biases.
 
+    group_l1_weight : float or sequence of float, default=0.0
+        :math:`\lambda_{G}`: strength of the group penalty
+        :math:`\lambda_{G} \sum_i \|W_{i,:}\|_2` on each layer's weights,
+        one group per row: the outgoing weights of an input (first layer) or
+        of a hidden unit (later layers). With ``l1_method='proximal'`` it
+        sets whole rows exactly to zero, removing inputs and hidden units
+        (see :meth:`sparsity`, ``feature_importances_`` and :meth:`compact`).
+        Its gradient is :math:`\lambda_G W_{i,:} / \|W_{i,:}\|_2`, 0 for a
+        zero row. A float applies to every layer; a
+        sequence gives one value per layer. Not available with
+        ``solver='lbfgs'`` and ``l1_method='proximal'``.
+
     l1_method : {'subgradient', 'proximal'}, default='subgradient'
         How the L1 terms are minimised.
 

@@ -18,6 +18,7 @@ import traceback
 from dataclasses import dataclass, field
 
 from ._functions import ACTIVATIONS, DERIVATIVES, LOSSES
+from ._optimizers import solver_name
 from ._warnings import warn
 
 #: How to install the numba engine's dependency.
@@ -310,8 +311,11 @@ class Engine:
         :class:`~skreg._training.TrainStep`'s passes.
     fuse_penalty : callable or None
         ``f(penalty) -> segments``, the penalty as the fused steps take it;
-        raises ValueError for a term they do not compute (the step then
-        keeps NumPy's passes).
+        raises ValueError for a term they do not compute.
+    fused_terms : frozenset of type
+        The penalty terms the fused steps compute; a penalty with another
+        term is stepped with NumPy's passes, which :meth:`numpy_passes`
+        names so that the fit can say so.
     """
 
     name: str
@@ -320,6 +324,51 @@ class Engine:
     losses: dict
     fused_steps: dict = field(default_factory=dict)
     fuse_penalty: object = None
+    fused_terms: frozenset = frozenset()
+
+    def fused_step(self, penalty, optimizer_class):
+        """The fused penalty-and-update pass for this optimizer and penalty.
+
+        Parameters
+        ----------
+        penalty : NetworkPenalty
+        optimizer_class : type
+
+        Returns
+        -------
+        step : callable or None
+            None when the engine has no kernel for the optimizer or for one
+            of the penalty's terms: the step then runs NumPy's passes.
+        """
+        step = self.fused_steps.get(optimizer_class)
+        if step is None or self.numpy_passes(penalty, optimizer_class):
+            return None
+        return step
+
+    def numpy_passes(self, penalty, optimizer_class):
+        """What a compiled engine leaves to NumPy's passes in a training step.
+
+        Parameters
+        ----------
+        penalty : NetworkPenalty
+        optimizer_class : type
+
+        Returns
+        -------
+        missing : list of str
+            Empty when the engine computes the whole step (always for the
+            NumPy engine, which is the reference); otherwise the parameters,
+            as the user wrote them, that no kernel computes.
+        """
+        if not self.fused_steps:
+            return []
+        missing = []
+        if optimizer_class not in self.fused_steps:
+            missing.append(f"solver={solver_name(optimizer_class)!r}")
+        for entry in penalty.entries:
+            if entry.term not in self.fused_terms and entry.label not in missing:
+                missing.append(entry.label)
+        return missing
 
 
 def numpy_engine():
@@ -352,6 +401,7 @@ def numba_engine():
         losses={**LOSSES, **kernels.LOSS_GRADIENTS},
         fused_steps=dict(kernels.FUSED_STEPS),
         fuse_penalty=kernels.segment_arrays,
+        fused_terms=kernels.FUSED_TERMS,
     )
 
 

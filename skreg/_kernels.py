@@ -310,7 +310,7 @@ def segment_arrays(penalty):
         if entry.term not in lambdas:
             raise ValueError(
                 f"The fused step kernels compute L1 and L2 terms only, not "
-                f"{entry.term.__name__}."
+                f"{entry.label}."
             )
         lambdas[entry.term][entry.start : entry.stop] = entry.strength
     l1_all, l2_all = lambdas[L1], lambdas[L2]
@@ -975,3 +975,6 @@ FUSED_STEPS = {
     SGDOptimizer: fused_sgd_step,
     AdamOptimizer: fused_adam_step,
 }
+
+#: The penalty terms the fused steps compute (:func:`segment_arrays`).
+FUSED_TERMS = frozenset({L1, L2})

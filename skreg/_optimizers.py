@@ -458,6 +458,24 @@ OPTIMIZERS = {
 }
 
 
+def solver_name(optimizer_class):
+    """The ``solver`` value that names an optimizer class, for messages.
+
+    Parameters
+    ----------
+    optimizer_class : type
+
+    Returns
+    -------
+    solver : str
+        Its key in :data:`OPTIMIZERS`, or the class's name if it has none.
+    """
+    for name, cls in OPTIMIZERS.items():
+        if cls is optimizer_class:
+            return name
+    return optimizer_class.__name__
+
+
 def make_optimizer(solver, n_parameters, dtype, parameters):
     """Build the optimizer a stochastic ``solver`` names.
 

@@ -24,12 +24,15 @@ where :math:`\operatorname{sign}_+(w) = +1` if :math:`w \ge 0` and
 
 The network keeps all its parameters in one flat buffer (see
 :mod:`skreg._network`), so a penalty acts on contiguous slices of that buffer.
-Each term (:class:`PenaltyTerm`: :class:`L1`, :class:`L2`) is a few lines of
-arithmetic on one slice, its value and gradient side by side;
-:class:`NetworkPenalty` is a list of (slice, term, lambda) entries and adds
-them up. :data:`ESTIMATOR_PENALTIES` says which estimator parameter puts which
-term on which parameters: a new penalty is one term class and one row there
-(and one row in the tests' table of terms).
+Each term (:class:`PenaltyTerm`: :class:`L1`, :class:`L2`,
+:class:`GroupLasso`) is a few lines of arithmetic on one slice, its value and
+gradient side by side; a term with structure says so (``grouped``) and takes
+its slice as the layer's weight matrix, one group per row (the group term
+:math:`\lambda_G \sum_i \|W_{i,:}\|_2`). :class:`NetworkPenalty` is a list of
+(slice, term, lambda) entries and adds them up.
+:data:`ESTIMATOR_PENALTIES` says which estimator parameter puts which term on
+which parameters: a new penalty is one term class and one row there, and the
+contract tests run every term of it (:data:`TERMS`).
 
 The L1 terms are not differentiable at zero. Besides the derived gradient
 above (``l1_method='subgradient'``), ``l1_method='proximal'`` treats the
@@ -70,9 +73,15 @@ class PenaltyTerm(ABC):
         derivative in each coordinate (where it is differentiable) to
         ``diagonal``, for a term that acts on each coordinate alone; the
         Newton polish of linear models (:mod:`skreg._polish`) needs it.
+    grouped : bool
+        The term's structure. False: it acts on each coordinate alone and its
+        methods take a flat 1-D slice. True: it acts on the rows of a weight
+        block, and its methods take the slice as the layer's matrix of shape
+        ``(fan_in, fan_out)`` (:meth:`PenaltyEntry.view`), one group per row.
     """
 
     smooth = True
+    grouped = False
     prox = None
     lbfgs_reformulations = ()
     add_curvature = None
@@ -241,6 +250,143 @@ class L2(PenaltyTerm):
         diagonal += 2.0 * strength
 
 
+class GroupLasso(PenaltyTerm):
+    r"""The group term :math:`\lambda \sum_i \|W_{i,:}\|_2` on one weight block.
+
+    Each row of a layer's weight matrix :math:`W` of shape ``(fan_in,
+    fan_out)`` is a group: the outgoing weights of one input (first layer)
+    or of one hidden unit (later layers). The term is the L1 norm of the
+    rows' Euclidean norms, so, like L1 for single weights, it sets whole
+    rows exactly to zero (with ``l1_method='proximal'``): an input, or a
+    unit, that the network no longer uses.
+
+    Its gradient, where a row is nonzero, is :math:`\lambda W_{i,:} /
+    \|W_{i,:}\|_2`. At a zero row the norm has no derivative; its
+    subdifferential is the ball of radius :math:`\lambda`, and the term takes
+    its centre, 0 (unlike L1's :math:`\operatorname{sign}_+`, there is no
+    direction to prefer on a sphere, and 0 leaves a removed row removed).
+    """
+
+    smooth = False
+    grouped = True
+
+    @staticmethod
+    def _row_norms(theta):
+        """The Euclidean norm of each row, in theta's dtype."""
+        return np.sqrt(np.einsum("ij,ij->i", theta, theta))
+
+    @staticmethod
+    def value(theta, strength, scratch):
+        r"""Return :math:`\lambda \sum_i \|\theta_{i,:}\|_2`.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (fan_in, fan_out)
+            The layer's weights.
+        strength : float
+        scratch : ndarray of shape (fan_in, fan_out)
+            Unused.
+
+        Returns
+        -------
+        value : float
+        """
+        return strength * float(GroupLasso._row_norms(theta).sum())
+
+    @staticmethod
+    def add_gradient(theta, strength, gradient, scratch):
+        r"""Add :math:`\lambda \theta_{i,:} / \|\theta_{i,:}\|_2` to each row of
+        ``gradient`` (0 for a zero row).
+
+        Parameters
+        ----------
+        theta : ndarray of shape (fan_in, fan_out)
+        strength : float
+        gradient : ndarray of shape (fan_in, fan_out)
+            Updated in place.
+        scratch : ndarray of shape (fan_in, fan_out)
+            Work space, overwritten.
+
+        Returns
+        -------
+        value : float
+        """
+        norms = GroupLasso._row_norms(theta)
+        scale = np.divide(strength, norms, out=np.zeros_like(norms), where=norms > 0)
+        np.multiply(theta, scale[:, None], out=scratch)
+        gradient += scratch
+        return strength * float(norms.sum())
+
+    @staticmethod
+    def prox(theta, threshold, scratch):
+        r"""Apply the proximal operator of the group norm, in place.
+
+        With a scalar threshold :math:`\tau` (the step size times lambda) it
+        is block soft thresholding, row by row:
+        :math:`\theta_{i,:} \leftarrow \theta_{i,:} \max(0, 1 - \tau /
+        \|\theta_{i,:}\|_2)`: a row whose norm is at most :math:`\tau`
+        lands exactly on zero, the others shrink toward it without turning.
+
+        With per-coordinate thresholds :math:`t_j = \lambda \eta_j` (adam's
+        step sizes times lambda) it is the exact proximal step in adam's
+        metric, :math:`\operatorname{argmin}_x \sum_j (x_j - v_j)^2 / (2
+        \eta_j) + \lambda \|x\|_2` for each row :math:`v`: zero when
+        :math:`\|v / t\|_2 \le 1`, otherwise :math:`x_j = v_j r / (r +
+        t_j)` with :math:`r = \|x\|_2` the root of :math:`\sum_j v_j^2 /
+        (r + t_j)^2 = 1`, found by Newton's method on :math:`(\sum_j v_j^2 /
+        (r + t_j)^2)^{-1/2} = 1` (linear in :math:`r` when the thresholds are
+        equal, so then exact in one step). A row's scalar summary of its steps
+        (their mean, say) would let one coordinate with a large step, which
+        adam gives to coordinates with small gradients, zero the whole row.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (fan_in, fan_out)
+            Updated in place.
+        threshold : float or ndarray of shape (fan_in, fan_out)
+            The step size times lambda, scalar or per coordinate.
+        scratch : ndarray of shape (fan_in, fan_out)
+            Unused.
+        """
+        norms = GroupLasso._row_norms(theta)
+        if np.ndim(threshold) == 0:
+            shrink = np.divide(
+                threshold, norms, out=np.ones_like(norms), where=norms > 0
+            )
+            np.subtract(1.0, shrink, out=shrink)
+            np.maximum(shrink, 0.0, out=shrink)
+            theta *= shrink[:, None]
+        else:
+            GroupLasso._metric_prox(theta, threshold)
+        # +0.0 makes the zeros positive.
+        theta += 0.0
+
+    @staticmethod
+    def _metric_prox(theta, threshold, iterations=50):
+        """The rows' proximal step with per-coordinate thresholds, in place."""
+        v = theta.astype(np.float64)
+        t = np.asarray(threshold, dtype=np.float64)
+        squares = v * v
+        # Zero rows: the gradient of the quadratic at 0 within the ball.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scaled = np.where(squares > 0, squares / (t * t), 0.0)
+        keep = scaled.sum(axis=1) > 1.0
+        r = np.zeros(theta.shape[0])
+        for _ in range(iterations):
+            shifted = r[keep, None] + t[keep]
+            phi = (squares[keep] / shifted**2).sum(axis=1)
+            dphi = -2.0 * (squares[keep] / shifted**3).sum(axis=1)
+            # h(r) = phi^(-1/2) - 1, h' = -phi^(-3/2) phi' / 2.
+            h = phi**-0.5 - 1.0
+            step = h / (-0.5 * phi**-1.5 * dphi)
+            r[keep] = np.maximum(r[keep] - step, 0.0)
+            if np.all(np.abs(h) <= 1e-12):
+                break
+        factor = np.zeros_like(v)
+        factor[keep] = r[keep, None] / (r[keep, None] + t[keep])
+        theta *= factor.astype(theta.dtype)
+
+
 @dataclass(frozen=True)
 class PenaltyEntry:
     """One term of the network penalty: a slice of the buffer, a term, a lambda.
@@ -250,15 +396,50 @@ class PenaltyEntry:
     start, stop : int
         The slice ``theta[start:stop]`` of the flat parameter buffer.
     term : type
-        The term, a :class:`PenaltyTerm` subclass (:class:`L1`, :class:`L2`).
+        The term, a :class:`PenaltyTerm` subclass (:class:`L1`, :class:`L2`,
+        :class:`GroupLasso`).
     strength : float
         Its lambda on this slice.
+    shape : tuple of int or None, default=None
+        The slice's shape as a layer's weight matrix, ``(fan_in, fan_out)``,
+        which a grouped term needs (its rows are its groups); None for a
+        flat slice.
+    parameter : str or None, default=None
+        The estimator parameter that put the term there (``'l1_weight'``),
+        which messages name.
     """
 
     start: int
     stop: int
     term: type
     strength: float
+    shape: tuple = None
+    parameter: str = None
+
+    def view(self, array):
+        """The entry's part of a buffer-sized ``array``, as its term takes it.
+
+        Parameters
+        ----------
+        array : ndarray of shape (size,)
+
+        Returns
+        -------
+        part : ndarray
+            A view: flat of shape ``(stop - start,)``, or of shape
+            :attr:`shape` for a grouped term.
+        """
+        part = array[self.start : self.stop]
+        if self.term.grouped:
+            return part.reshape(self.shape)
+        return part
+
+    @property
+    def label(self):
+        """How messages name the entry: its parameter and term, or its term."""
+        if self.parameter is None:
+            return self.term.__name__
+        return f"{self.parameter} ({self.term.__name__})"
 
 
 class NetworkPenalty:
@@ -290,6 +471,17 @@ class NetworkPenalty:
         ):
             if entry.stop <= entry.start or entry.strength == 0:
                 continue
+            if entry.term.grouped:
+                if entry.shape is None or np.prod(entry.shape) != (
+                    entry.stop - entry.start
+                ):
+                    raise ValueError(
+                        f"{entry.term.__name__} acts on rows: its entry needs "
+                        f"the slice's shape, got {entry.shape!r} for "
+                        f"{entry.stop - entry.start} parameters."
+                    )
+                merged.append(entry)
+                continue
             last = merged[-1] if merged else None
             if (
                 last is not None
@@ -297,8 +489,17 @@ class NetworkPenalty:
                 and last.stop == entry.start
                 and last.strength == entry.strength
             ):
+                names = dict.fromkeys(
+                    name
+                    for name in (last.parameter, entry.parameter)
+                    if name is not None
+                )
                 merged[-1] = PenaltyEntry(
-                    last.start, entry.stop, last.term, last.strength
+                    last.start,
+                    entry.stop,
+                    last.term,
+                    last.strength,
+                    parameter=" and ".join(names) or None,
                 )
             else:
                 merged.append(entry)
@@ -337,9 +538,11 @@ class NetworkPenalty:
         for entry in self.nonsmooth_entries:
             if not getattr(entry.term, capability, None):
                 raise ValueError(
-                    f"solver={solver!r} with l1_method='proximal' needs the "
-                    f"{capability} of every non-smooth penalty term; "
-                    f"{entry.term.__name__} has none."
+                    f"solver={solver!r} with l1_method='proximal' needs "
+                    f"{CAPABILITIES.get(capability, 'the')} {capability} of "
+                    "every non-smooth penalty term; "
+                    f"{entry.label} has none. Use "
+                    "another solver, or l1_method='subgradient'."
                 )
 
     def value(self, theta, scratch, include_nonsmooth=True):
@@ -361,8 +564,9 @@ class NetworkPenalty:
         total = 0.0
         for entry in self.entries:
             if include_nonsmooth or entry.term.smooth:
-                part = slice(entry.start, entry.stop)
-                total += entry.term.value(theta[part], entry.strength, scratch[part])
+                total += entry.term.value(
+                    entry.view(theta), entry.strength, entry.view(scratch)
+                )
         return total
 
     def add_gradient(self, theta, gradient, scratch, include_nonsmooth=True):
@@ -388,9 +592,11 @@ class NetworkPenalty:
         total = 0.0
         for entry in self.entries:
             if include_nonsmooth or entry.term.smooth:
-                part = slice(entry.start, entry.stop)
                 total += entry.term.add_gradient(
-                    theta[part], entry.strength, gradient[part], scratch[part]
+                    entry.view(theta),
+                    entry.strength,
+                    entry.view(gradient),
+                    entry.view(scratch),
                 )
         return total
 
@@ -413,8 +619,9 @@ class NetworkPenalty:
             Updated in place.
         """
         for entry in self.entries:
-            part = slice(entry.start, entry.stop)
-            entry.term.add_curvature(theta[part], entry.strength, diagonal[part])
+            entry.term.add_curvature(
+                entry.view(theta), entry.strength, entry.view(diagonal)
+            )
 
     def prox(self, theta, step, scratch):
         r"""Apply each non-smooth term's proximal operator, scaled by ``step``.
@@ -431,19 +638,24 @@ class NetworkPenalty:
         step : float or ndarray of shape (size,)
             The optimizer's step size, scalar or per coordinate. A
             per-coordinate step is overwritten (with the thresholds), so that
-            the step allocates nothing.
+            the step allocates nothing, unless a grouped term needs it intact.
         scratch : ndarray of shape (size,)
             Work space, overwritten.
         """
         per_coordinate = np.ndim(step) > 0
+        # A grouped term may share coordinates with an L1 term (applied
+        # first: soft then block thresholding is the exact prox of their sum
+        # for a scalar step), so the steps are then kept, not overwritten.
+        keep_steps = any(entry.term.grouped for entry in self.nonsmooth_entries)
         for entry in self.nonsmooth_entries:
-            part = slice(entry.start, entry.stop)
-            if per_coordinate:
-                threshold = step[part]
+            if per_coordinate and keep_steps:
+                threshold = entry.view(step) * entry.strength
+            elif per_coordinate:
+                threshold = entry.view(step)
                 threshold *= entry.strength
             else:
                 threshold = step * entry.strength
-            entry.term.prox(theta[part], threshold, scratch[part])
+            entry.term.prox(entry.view(theta), threshold, entry.view(scratch))
 
 
 class SplitL1:
@@ -671,8 +883,11 @@ class OrthantL1:
 # (defined after the term, which they need).
 L1.lbfgs_reformulations = (SplitL1, OrthantL1)
 
-#: The penalty terms by name, in the order a coordinate's terms are added.
-TERMS = {"l1": L1, "l2": L2}
+#: What a solver may need of a non-smooth term, as messages describe it.
+CAPABILITIES = {
+    "prox": "a proximal step,",
+    "lbfgs_reformulations": "a smooth reformulation for L-BFGS-B,",
+}
 
 #: Estimator parameter -> (term, the parameters it penalizes: 'weights' or
 #: 'biases'). Each parameter is a lambda per layer (or one for all).
@@ -681,4 +896,10 @@ ESTIMATOR_PENALTIES = {
     "l1_bias": (L1, "biases"),
     "l2_weight": (L2, "weights"),
     "l2_bias": (L2, "biases"),
+    "group_l1_weight": (GroupLasso, "weights"),
 }
+
+#: The penalty terms by name, in the order a coordinate's terms are added:
+#: those of ESTIMATOR_PENALTIES, in its order (a new term is one class and
+#: one row there; the contract tests of tests/test_penalties.py run it).
+TERMS = {term.__name__: term for term, _ in ESTIMATOR_PENALTIES.values()}

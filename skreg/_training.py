@@ -35,6 +35,7 @@ from threadpoolctl import ThreadpoolController
 
 from ._functions import ACTIVATIONS, CONSTANT_LOGITS, LOSSES
 from ._network import forward, ignore_stage
+from ._optimizers import solver_name
 from ._penalties import SplitL1
 from ._polish import can_polish, polish_linear_model
 
@@ -368,7 +369,7 @@ class TrainStep:
         self, network, penalty, optimizer, batch_size, proximal, on_stage=None
     ):
         if proximal:
-            penalty.require("prox", type(optimizer).__name__)
+            penalty.require("prox", solver_name(type(optimizer)))
         self.network, self.penalty, self.optimizer = network, penalty, optimizer
         self.proximal = proximal
         self.workspace = network.workspace(batch_size)
@@ -377,15 +378,13 @@ class TrainStep:
         self.step_sizes = np.empty_like(network.params) if proximal else None
         self.on_stage = on_stage or ignore_stage
         # The engine's fused penalty-and-update pass, when it has one for this
-        # optimizer and these terms; otherwise NumPy's passes below.
+        # optimizer and these terms; otherwise NumPy's passes below (the fit
+        # has said so: Engine.numpy_passes).
         engine = network.engine
-        self.fused = engine.fused_steps.get(type(optimizer))
+        self.fused = engine.fused_step(penalty, type(optimizer))
         self.segments = None
         if self.fused is not None:
-            try:
-                self.segments = engine.fuse_penalty(penalty)
-            except ValueError:
-                self.fused = None
+            self.segments = engine.fuse_penalty(penalty)
 
     def __call__(self, X, Y, sample_weight):
         """Take the step on one batch; return its data loss and penalty.
@@ -837,6 +836,6 @@ def _reformulation_phases(penalty):
         raise ValueError(
             "solver='lbfgs' with l1_method='proximal' can reformulate one kind "
             "of non-smooth term at a time; the penalty has "
-            f"{sorted(entry.term.__name__ for entry in penalty.nonsmooth_entries)}."
+            f"{sorted(entry.label for entry in penalty.nonsmooth_entries)}."
         )
     return phases.pop()

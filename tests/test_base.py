@@ -23,12 +23,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from conftest import ESTIMATOR_OF_TASK, make_problem
 from skreg import MLPRegularizedClassifier, MLPRegularizedRegressor
-from skreg._base import per_layer_strengths
+from skreg._base import (
+    PENALTY_PARAMETERS,
+    SOLVERS,
+    STOCHASTIC_SOLVERS,
+    per_layer_strengths,
+)
 
-SOLVERS = ["sgd", "adam", "lbfgs"]
-STOCHASTIC_SOLVERS = ["sgd", "adam"]
 ESTIMATORS = [MLPRegularizedClassifier, MLPRegularizedRegressor]
-PENALTIES = ["l1_weight", "l1_bias", "l2_weight", "l2_bias"]
+PENALTIES = list(PENALTY_PARAMETERS)
 
 #: All four penalties on, one value for every layer.
 ALL_FOUR = {"l1_weight": 1e-3, "l1_bias": 2e-3, "l2_weight": 3e-3, "l2_bias": 4e-3}
@@ -515,7 +518,7 @@ def test_grid_search_over_the_four_lambdas_in_a_pipeline(problem):
         search = GridSearchCV(pipeline, grid, cv=3).fit(X, y)
 
     results = search.cv_results_
-    assert len(results["params"]) == 16
+    assert len(results["params"]) == 2 ** len(PENALTIES)
     scores = results["mean_test_score"]
     for name in PENALTIES:
         values = results[f"param_{step}__{name}"].astype(float)
@@ -1200,3 +1203,40 @@ def test_warnings_point_at_the_users_line(multiclass_data, make_warning, caller)
     assert locations, "no warning raised"
     for filename, lineno, category in locations:
         assert (filename, lineno) == (__file__, this_line), category
+
+
+# ----------------------------------------------------------------------
+# Hyperparameters written once: signatures, constraints and docs agree
+# ----------------------------------------------------------------------
+def documented_parameters(cls):
+    """The names the Parameters section of a class docstring lists."""
+    import re
+
+    section = cls.__doc__.split("Parameters\n    ----------\n", 1)[1]
+    section = re.split(r"\n    \w[\w ]*\n    -+\n", section, maxsplit=1)[0]
+    return re.findall(r"^    (\w+) :", section, flags=re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    "Estimator", [MLPRegularizedClassifier, MLPRegularizedRegressor]
+)
+def test_signature_constraints_and_docs_list_the_same_parameters(Estimator):
+    import inspect
+
+    from skreg._base import BaseMLPRegularized
+
+    signature = list(inspect.signature(Estimator.__init__).parameters)[1:]
+    base = list(inspect.signature(BaseMLPRegularized.__init__).parameters)[1:]
+    assert set(Estimator._parameter_constraints) == set(signature)
+    assert documented_parameters(Estimator) == signature
+    # The estimator adds its own parameters after the shared ones, which it
+    # passes to the base (whose __init__ has no defaults: one forgotten is a
+    # TypeError), and get_params returns every one as given.
+    assert signature[: len(base)] == base
+    values = {name: object() for name in signature}
+    params = Estimator(**values).get_params(deep=False)
+    assert all(params[name] is values[name] for name in signature)
+    # Every penalty of the registry is a parameter.
+    from skreg._penalties import ESTIMATOR_PENALTIES
+
+    assert set(ESTIMATOR_PENALTIES) <= set(base)

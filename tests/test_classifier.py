@@ -10,8 +10,7 @@ from scipy.special import expit, log_expit, log_softmax
 
 from conftest import make_problem
 from skreg import MLPRegularizedClassifier
-
-SOLVERS = ["sgd", "adam", "lbfgs"]
+from skreg._base import SOLVERS, STOCHASTIC_SOLVERS
 
 ignore_convergence = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning"
@@ -223,7 +222,7 @@ def test_partial_fit_applies_a_class_weight_dict():
     assert_allclose(weighted.coefs_[0], expected.coefs_[0], rtol=1e-12)
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
 def test_partial_fit_multilabel(solver):
     X, Y = make_problem("multilabel")
     model = small_model(solver=solver)

@@ -9,6 +9,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from skreg import _engines
+from skreg._base import SOLVERS
 from skreg._engines import NUMBA_INSTALL_HINT, load_kernels, numba_available
 
 #: engine='auto''s rule, as imported: the session's --engine option replaces
@@ -73,7 +74,7 @@ def fit_both(Estimator, X, y, **parameters):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
-@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("l1_method", ["subgradient", "proximal"])
 @pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
 @pytest.mark.parametrize(
@@ -290,7 +291,7 @@ def test_auto_long_fit_is_the_numba_engines_fit(auto_rule, monkeypatch):
         np.testing.assert_array_equal(ours, theirs)
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("solver", SOLVERS)
 def test_engine_numba_runs_numba_even_for_a_tiny_fit(solver, auto_rule):
     pytest.importorskip("numba")
     X, y = make_problem("binary")
@@ -427,3 +428,43 @@ def test_no_writable_cache_location_trains_anyway(warm_copy, engine):
     else:
         # Compiled in memory: the same model as with a cache.
         assert out == clean
+
+
+# ----------------------------------------------------------------------
+# Engines declare what they compute; the fit says what runs in NumPy
+# ----------------------------------------------------------------------
+def penalty_of(**lambdas):
+    from skreg._base import PENALTY_PARAMETERS
+
+    model = MLPRegularizedClassifier(
+        hidden_layer_sizes=(3,), **{name: 0.0 for name in PENALTY_PARAMETERS}
+    ).set_params(**lambdas)
+    return model._penalty([4, 3, 2])
+
+
+def test_engines_declare_the_terms_and_optimizers_they_fuse():
+    from skreg._optimizers import OPTIMIZERS
+
+    l1_l2 = penalty_of(l1_weight=0.1, l2_bias=0.2)
+    grouped = penalty_of(l1_weight=0.1, group_l1_weight=0.3)
+    for optimizer_class in OPTIMIZERS.values():
+        # The reference computes everything.
+        assert _engines.NUMPY_ENGINE.numpy_passes(grouped, optimizer_class) == []
+        assert _engines.NUMPY_ENGINE.fused_step(grouped, optimizer_class) is None
+    if not numba_available():
+        pytest.skip("numba is not installed")
+    engine = _engines.numba_engine()
+    for optimizer_class in OPTIMIZERS.values():
+        assert engine.numpy_passes(l1_l2, optimizer_class) == []
+        assert engine.fused_step(l1_l2, optimizer_class) is not None
+        # A term without kernel is named by the user's parameter, and the
+        # step is NumPy's, not a half-fused one.
+        assert engine.numpy_passes(grouped, optimizer_class) == [
+            "group_l1_weight (GroupLasso)"
+        ]
+        assert engine.fused_step(grouped, optimizer_class) is None
+
+    class OtherOptimizer:
+        pass
+
+    assert engine.numpy_passes(l1_l2, OtherOptimizer) == ["solver='OtherOptimizer'"]

@@ -49,6 +49,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skreg import MLPRegularizedClassifier, MLPRegularizedRegressor
+from skreg._base import SOLVERS
 
 #: Weights whose norm is below this count as removed by SelectFromModel.
 ZERO_IMPORTANCE = 1e-12
@@ -207,7 +208,7 @@ def test_stochastic_proximal_reaches_lasso(
     np.testing.assert_array_equal(coef == 0, reference.coef_ == 0)
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("solver", SOLVERS)
 def test_select_from_model_keeps_lasso_support(sparse_regression_data, solver):
     """SelectFromModel on a proximal model keeps the inputs the Lasso keeps."""
     X, y = sparse_regression_data

@@ -18,6 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import skreg.__main__ as main_job
+from skreg._sparsity import live_units
 
 
 def test_docstring_examples():
@@ -57,6 +58,7 @@ FIRST_TABLE_COLUMNS = [
     "zero weights",
     "inputs kept",
     "informative kept",
+    "units kept",
     "mean |bias|",
     "zero biases",
 ]
@@ -155,7 +157,7 @@ def test_sklearn_row_is_mlpclassifier_with_its_best_alpha(tiny_run):
     assert row["setting"] == f"best of GridSearchCV: alpha={alpha:g}"
     assert row["test accuracy"] == f"{search.best_estimator_.score(X_test, y_test):.4f}"
     assert float(row["zero weights"]) == np.mean(first == 0)
-    kept = np.flatnonzero(first.any(axis=1))
+    kept = np.flatnonzero(live_units(model.coefs_)[0])
     assert row["inputs kept"] == f"{kept.size}/{main_job.N_FEATURES}"
     assert row["zero biases"] == f"{np.count_nonzero(biases == 0)}/{biases.size}"
     # The footnote states alpha's l2_weight: alpha / (2 * batch size), the
@@ -260,8 +262,11 @@ def test_rows_report_what_the_models_kept():
     biases = np.concatenate(pipeline[-1].intercepts_)
     # The proximal L1 bias penalty zeroes biases exactly; the row counts them.
     assert row["zero biases"] == f"{np.count_nonzero(biases == 0)}/{biases.size}"
-    kept = np.flatnonzero(pipeline[-1].coefs_[0].any(axis=1))
+    units = live_units(pipeline[-1].coefs_)
+    kept = np.flatnonzero(units[0])
     assert row["inputs kept"] == f"{kept.size}/{main_job.N_FEATURES}"
+    assert np.all(pipeline[-1].feature_importances_[kept] > 0)
+    assert row["units kept"] == f"{units[1].sum()}/{units[1].size}"
     assert row["test accuracy"] == pipeline.score(X_test, y_test)
 
 

@@ -28,9 +28,9 @@ from skreg import (
     WarmStartGridSearchCV,
     skops_trusted_types,
 )
+from skreg._base import SOLVERS
 from skreg._optimizers import SCHEDULES
 
-SOLVERS = ["sgd", "adam", "lbfgs"]
 TASKS = {
     "multiclass": MLPRegularizedClassifier,
     "binary": MLPRegularizedClassifier,

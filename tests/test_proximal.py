@@ -20,9 +20,10 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from conftest import entries
 from skreg import MLPRegularizedClassifier, MLPRegularizedRegressor
+from skreg._base import SOLVERS, STOCHASTIC_SOLVERS
 from skreg._penalties import L1, NetworkPenalty, SplitL1
+from skreg._sparsity import live_units
 
-SOLVERS = ["sgd", "adam", "lbfgs"]
 #: Weights whose norm is below this count as removed by SelectFromModel.
 ZERO_IMPORTANCE = 1e-12
 
@@ -331,10 +332,14 @@ def test_sparsity_report(scaled_digits):
 
     importances = model.feature_importances_
     assert importances.shape == (model.n_features_in_,)
+    kept_units = live_units(model.coefs_)[1]
+    assert report["n_removed_units"][0] == np.sum(~kept_units)
     np.testing.assert_allclose(
-        importances, np.sqrt(np.sum(model.coefs_[0] ** 2, axis=1)), rtol=1e-12
+        importances,
+        np.sqrt(np.sum(model.coefs_[0][:, kept_units] ** 2, axis=1)),
+        rtol=1e-12,
     )
-    assert np.sum(importances == 0) == report["n_unused_inputs"][0]
+    assert np.sum(importances == 0) >= report["n_unused_inputs"][0]
 
 
 def test_sparsity_and_importances_need_a_fitted_model():
@@ -344,7 +349,7 @@ def test_sparsity_and_importances_need_a_fitted_model():
     assert not hasattr(model, "feature_importances_")
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("solver", STOCHASTIC_SOLVERS)
 def test_select_from_model_pipeline_on_digits(digits, solver):
     X_train, X_test, y_train, y_test = digits
     selector = SelectFromModel(
@@ -405,3 +410,343 @@ def proximal_estimators():
 @parametrize_with_checks(list(proximal_estimators()))
 def test_estimator_checks_proximal(estimator, check):
     check(estimator)
+
+
+# ----------------------------------------------------------------------
+# The group penalty: whole inputs and whole units removed
+# ----------------------------------------------------------------------
+def group_problem():
+    """20 inputs of which the first 4 are informative (shuffle=False)."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        400, 20, n_informative=4, n_redundant=0, shuffle=False, random_state=0
+    )
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("solver, learning_rate_init", [("sgd", 0.05), ("adam", 0.01)])
+def test_group_penalty_removes_whole_inputs_and_units(solver, learning_rate_init):
+    X, y = group_problem()
+    model = MLPRegularizedClassifier(
+        hidden_layer_sizes=(16,),
+        solver=solver,
+        learning_rate_init=learning_rate_init,
+        group_l1_weight=[0.02, 0.005],
+        l1_method="proximal",
+        max_iter=150,
+        random_state=0,
+        engine="numpy",
+    ).fit(X, y)
+    kept = model.feature_importances_ > 0
+    # Whole rows zero: the removed inputs, all the informative ones kept.
+    assert 4 <= kept.sum() < 20
+    assert kept[:4].all()
+    report = model.sparsity()
+    assert report["n_unused_inputs"][0] == np.sum(~kept)
+    assert report["n_unused_inputs"][1] > 0
+    assert model.score(X, y) > 0.85
+    # Without the proximal step no row is exactly zero.
+    subgradient = MLPRegularizedClassifier(**model.get_params()).set_params(
+        l1_method="subgradient"
+    )
+    assert np.all(subgradient.fit(X, y).feature_importances_ > 0)
+
+
+def test_group_penalty_with_lbfgs_proximal_is_refused_by_parameter():
+    X, y = group_problem()
+    model = MLPRegularizedClassifier(
+        hidden_layer_sizes=(4,),
+        solver="lbfgs",
+        group_l1_weight=0.1,
+        l1_method="proximal",
+    )
+    with pytest.raises(
+        ValueError, match="solver='lbfgs'.*l1_method='proximal'.*group_l1_weight"
+    ):
+        model.fit(X, y)
+    assert not hasattr(model, "coefs_")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_numba_names_the_penalty_it_leaves_to_numpy():
+    pytest.importorskip("numba")
+    X, y = group_problem()
+    model = MLPRegularizedClassifier(
+        hidden_layer_sizes=(4,),
+        group_l1_weight=0.01,
+        l1_weight=0.001,
+        l1_method="proximal",
+        max_iter=2,
+        engine="numba",
+        random_state=0,
+    )
+    with pytest.warns(UserWarning, match=r"numba.*group_l1_weight.*run in NumPy"):
+        model.fit(X, y)
+    # The same fit on NumPy, to rounding; the terms numba has say nothing.
+    reference = MLPRegularizedClassifier(**model.get_params()).set_params(
+        engine="numpy"
+    )
+    with pytest.warns(ConvergenceWarning):
+        reference.fit(X, y)
+    np.testing.assert_allclose(model.coefs_[0], reference.coefs_[0], atol=1e-12)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.set_params(group_l1_weight=0.0).fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_collapse_warning_names_the_group_lambda():
+    from skreg.exceptions import PenaltyCollapseWarning
+
+    X, y = group_problem()
+    model = MLPRegularizedClassifier(
+        hidden_layer_sizes=(4,),
+        solver="sgd",
+        learning_rate_init=0.1,
+        group_l1_weight=[5.0, 0.0],
+        l1_method="proximal",
+        max_iter=5,
+        random_state=0,
+        engine="numpy",
+    )
+    with pytest.warns(PenaltyCollapseWarning, match=r"layer 1 \(group_l1_weight=5\)"):
+        model.fit(X, y)
+
+
+def hand_network():
+    """3 inputs, hidden (4, 3), 2 outputs, with dead units of each kind.
+
+    Input 2 has a zero row; hidden-1 unit 1 has no outgoing weights
+    (unused), unit 2 no incoming weights (a constant, used); hidden-2 unit 0
+    is reached only from hidden-1 unit 3, whose only input weight comes from
+    input 1, and unit 2 has no outgoing weights.
+    """
+    rng = np.random.RandomState(0)
+    W1 = rng.normal(size=(3, 4))
+    W1[2] = 0.0
+    W1[:, 2] = 0.0
+    W2 = rng.normal(size=(4, 3))
+    W2[1] = 0.0
+    W3 = rng.normal(size=(3, 2))
+    W3[2] = 0.0
+    b = [rng.normal(size=4), rng.normal(size=3), rng.normal(size=2)]
+    return [W1, W2, W3], b
+
+
+def test_live_units_and_the_sparsity_report_by_hand():
+    coefs, intercepts = hand_network()
+    kept = live_units(coefs)
+    np.testing.assert_array_equal(kept[0], [True, True, False])
+    np.testing.assert_array_equal(kept[1], [True, False, False, True])
+    np.testing.assert_array_equal(kept[2], [True, True, False])
+    np.testing.assert_array_equal(kept[3], [True, True])
+    from skreg._sparsity import input_importances, layer_sparsity
+
+    report = layer_sparsity(coefs, intercepts)
+    np.testing.assert_array_equal(report["n_units"], [4, 3, 2])
+    np.testing.assert_array_equal(report["n_removed_units"], [2, 1, 0])
+    np.testing.assert_array_equal(report["n_unused_inputs"], [1, 1, 1])
+    importances = input_importances(coefs)
+    np.testing.assert_allclose(importances, np.linalg.norm(coefs[0][:, [0, 3]], axis=1))
+    assert importances[2] == 0
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+def test_compact_network_computes_the_same_function(activation):
+    from skreg._network import forward
+    from skreg._sparsity import compact_network
+
+    coefs, intercepts = hand_network()
+    small_coefs, small_intercepts = compact_network(coefs, intercepts, activation)
+    assert [c.shape for c in small_coefs] == [(3, 2), (2, 2), (2, 2)]
+    X = np.random.RandomState(1).normal(size=(20, 3))
+    np.testing.assert_allclose(
+        forward(X, small_coefs, small_intercepts, activation)[-1],
+        forward(X, coefs, intercepts, activation)[-1],
+        rtol=1e-12,
+        atol=1e-12,
+    )
+
+
+def test_compact_network_keeps_one_unit_of_a_dead_layer():
+    from skreg._network import forward
+    from skreg._sparsity import compact_network
+
+    coefs, intercepts = hand_network()
+    coefs[1][:] = 0.0  # nothing reaches the second hidden layer: constants
+    small_coefs, small_intercepts = compact_network(coefs, intercepts, "tanh")
+    assert [c.shape[1] for c in small_coefs] == [1, 1, 2]
+    X = np.random.RandomState(1).normal(size=(5, 3))
+    np.testing.assert_allclose(
+        forward(X, small_coefs, small_intercepts, "tanh")[-1],
+        forward(X, coefs, intercepts, "tanh")[-1],
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "Estimator", [MLPRegularizedClassifier, MLPRegularizedRegressor]
+)
+def test_compact_estimator_predicts_the_same_with_fewer_parameters(Estimator):
+    X, y = group_problem()
+    model = Estimator(
+        hidden_layer_sizes=(16, 8),
+        solver="adam",
+        learning_rate_init=0.01,
+        group_l1_weight=[0.02, 0.01, 0.005],
+        l1_method="proximal",
+        max_iter=60,
+        random_state=0,
+        engine="numpy",
+    )
+    pipeline = make_pipeline(StandardScaler(), model).fit(X, y)
+    small = model.compact()
+    removed = model.sparsity()["n_removed_units"]
+    assert removed[:-1].sum() > 0
+    assert small.hidden_layer_sizes == tuple(
+        np.array(model.hidden_layer_sizes) - removed[:-1]
+    )
+
+    def n_parameters(estimator):
+        return sum(c.size for c in estimator.coefs_ + estimator.intercepts_)
+
+    assert n_parameters(small) < n_parameters(model)
+    assert small.sparsity()["n_removed_units"].sum() == 0
+    np.testing.assert_array_equal(
+        small.feature_importances_ > 0, model.feature_importances_ > 0
+    )
+    # In place of the model in its pipeline, same predictions to rounding.
+    pipeline_small = make_pipeline(pipeline[0], small)
+    if Estimator is MLPRegularizedClassifier:
+        np.testing.assert_allclose(
+            pipeline_small.predict_proba(X), pipeline.predict_proba(X), atol=1e-12
+        )
+    np.testing.assert_allclose(
+        pipeline_small.predict(X), pipeline.predict(X), atol=1e-12
+    )
+    # The model itself is unchanged, and the copy refits.
+    assert model.coefs_[0].shape == (20, 16)
+    small.set_params(max_iter=2).fit(X, y)
+
+
+def test_compact_model_exports_to_onnx():
+    onnxruntime = pytest.importorskip("onnxruntime")
+    skl2onnx = pytest.importorskip("skl2onnx")
+    import skreg.onnx  # noqa: F401
+
+    X, y = group_problem()
+    X = X.astype(np.float32)
+    with pytest.warns(ConvergenceWarning):
+        model = MLPRegularizedClassifier(
+            hidden_layer_sizes=(16,),
+            solver="sgd",
+            learning_rate_init=0.05,
+            group_l1_weight=[0.02, 0.005],
+            l1_method="proximal",
+            max_iter=60,
+            random_state=0,
+            engine="numpy",
+        ).fit(X, y)
+    small = model.compact()
+    assert small.hidden_layer_sizes[0] < 16
+    onx = skl2onnx.to_onnx(small, X[:1], options={"zipmap": False})
+    session = onnxruntime.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    labels, probabilities = session.run(None, {"X": X})
+    np.testing.assert_allclose(probabilities, model.predict_proba(X), atol=1e-5)
+
+
+def group_prox_by_hand(row, thresholds):
+    """argmin_x sum (x_j - v_j)^2 / (2 t_j / lam) + lam ||x||, by brentq on r."""
+    from scipy.optimize import brentq
+
+    if np.linalg.norm(row / thresholds) <= 1:
+        return np.zeros_like(row)
+    r = brentq(
+        lambda r: np.sum(row**2 / (r + thresholds) ** 2) - 1, 0, np.abs(row).sum()
+    )
+    return row * r / (r + thresholds)
+
+
+@pytest.mark.parametrize(
+    "solver, hyper",
+    [
+        ("sgd", {"learning_rate_init": 0.1, "momentum": 0.5}),
+        (
+            "adam",
+            {"learning_rate_init": 0.05, "beta_1": 0.8, "beta_2": 0.9, "epsilon": 1e-8},
+        ),
+    ],
+)
+def test_group_proximal_steps_by_hand(solver, hyper):
+    """A linear model with two outputs: each input's row of 2 weights is a
+    group; the step is the optimizer's, then the row's prox (block soft
+    thresholding for sgd, the exact prox in adam's metric for adam)."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 4))
+    Y = X @ np.array([[1.0, 0.5], [0.0, 0.0], [-0.5, 0.2], [0.02, -0.01]]) + 0.3
+    W0 = np.array([[0.8, 0.4], [0.05, -0.02], [-0.4, 0.1], [0.01, 0.02]])
+    b0 = np.array([0.1, -0.1])
+    lam = 0.3
+
+    W, b = W0.copy(), b0.copy()
+    velocity = np.zeros(10)
+    first, second = np.zeros(10), np.zeros(10)
+    for t in range(1, 4):
+        residual = (X @ W + b - Y) / 2  # squared error averaged over outputs
+        gradient = np.r_[(X.T @ residual).ravel(), residual.sum(axis=0)] / len(X)
+        theta = np.r_[W.ravel(), b]
+        if solver == "sgd":
+            rate, momentum = hyper["learning_rate_init"], hyper["momentum"]
+            velocity = momentum * velocity - rate * gradient
+            theta = theta + velocity
+            step = np.full(10, rate / (1 - momentum))
+        else:
+            first = hyper["beta_1"] * first + (1 - hyper["beta_1"]) * gradient
+            second = hyper["beta_2"] * second + (1 - hyper["beta_2"]) * gradient**2
+            rate = (
+                hyper["learning_rate_init"]
+                * np.sqrt(1 - hyper["beta_2"] ** t)
+                / (1 - hyper["beta_1"] ** t)
+            )
+            step = rate / (np.sqrt(second) + hyper["epsilon"])
+            theta = theta - step * first
+        W, b = theta[:8].reshape(4, 2), theta[8:]
+        thresholds = (lam * step[:8]).reshape(4, 2)
+        W = np.array([group_prox_by_hand(W[i], thresholds[i]) for i in range(4)])
+
+    sgd_options = {"nesterovs_momentum": False} if solver == "sgd" else {}
+    model = MLPRegularizedRegressor(
+        hidden_layer_sizes=(),
+        activation="identity",
+        solver=solver,
+        group_l1_weight=lam,
+        l1_method="proximal",
+        batch_size=30,
+        shuffle=False,
+        warm_start=True,
+        max_iter=1,
+        random_state=0,
+        engine="numpy",
+        **hyper,
+        **sgd_options,
+    )
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, Y)
+    model.coefs_ = [W0.copy()]
+    model.intercepts_ = [b0.copy()]
+    model.set_params(max_iter=3)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, Y)
+    np.testing.assert_allclose(model.coefs_[0], W, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(model.intercepts_[0], b, rtol=1e-12)
+    # The small rows are removed whole, the others kept.
+    np.testing.assert_array_equal(model.coefs_[0].any(axis=1), W.any(axis=1))
+    assert not W.any(axis=1).all() and W.any(axis=1).any()

@@ -8,6 +8,7 @@ from sklearn.metrics import r2_score
 
 from conftest import make_problem, requires_sklearn_poisson_mlp
 from skreg import MLPRegularizedRegressor
+from skreg._base import SOLVERS
 
 ignore_convergence = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning"
@@ -43,7 +44,7 @@ def test_integer_targets_are_regressed_as_floats():
     assert_array_equal(model.predict(X), as_float.predict(X))
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("solver", SOLVERS)
 def test_fits_a_smooth_function(solver):
     X, y = make_problem("regression")
     model = MLPRegularizedRegressor(
