@@ -88,6 +88,7 @@ from sklearn.utils.validation import _check_method_params, _num_samples
 
 # isort: split
 from ._base import PENALTY_PARAMETERS, BaseMLPRegularized, per_layer_strengths
+from ._penalties import ESTIMATOR_PENALTIES
 
 __all__ = ["WarmStartGridSearchCV"]
 
@@ -177,11 +178,23 @@ def _penalty_vector(estimator):
         return None
 
 
+def _change_cost(name):
+    """Sort key of a penalty parameter by what changing it costs a warm start.
+
+    Measured (benchmarks/bench_search.py; the user guide's searching page):
+    a warm start that changes a weight lambda runs more epochs than one that
+    changes a bias lambda, and a non-smooth term's change (which moves
+    weights to or from exact zeros) more than a smooth one's. Ties keep the
+    registry's order.
+    """
+    term, part = ESTIMATOR_PENALTIES[name]
+    return (part != "weights", term.smooth, list(ESTIMATOR_PENALTIES).index(name))
+
+
 #: The order in which the lambdas are kept fixed between a parent and its
-#: child, most costly change first: a warm start that changes l1_weight runs
-#: the most epochs, one that changes a bias lambda the fewest
-#: (benchmarks/bench_search.py; see the user guide's searching page).
-CHANGE_ORDER = ("l1_weight", "l2_weight", "l1_bias", "l2_bias")
+#: child, most costly change first, from the registry of penalty parameters:
+#: l1_weight, group_l1_weight, l2_weight, l1_bias, l2_bias.
+CHANGE_ORDER = tuple(sorted(PENALTY_PARAMETERS, key=_change_cost))
 
 
 def _change(vector, parent):

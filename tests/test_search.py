@@ -890,3 +890,25 @@ def test_bench_path_direction_runs_every_order(capsys):
         )
     assert set(runs) == {"cold", "weak first", "strong first"}
     assert "total" in capsys.readouterr().out
+
+
+def test_every_penalty_parameter_has_its_place_in_the_change_order():
+    from skreg._base import PENALTY_PARAMETERS
+    from skreg._search import CHANGE_ORDER
+
+    assert sorted(CHANGE_ORDER) == sorted(PENALTY_PARAMETERS)
+    # Weights before biases, non-smooth before smooth, as measured.
+    assert CHANGE_ORDER.index("l1_weight") < CHANGE_ORDER.index("l2_weight")
+    assert CHANGE_ORDER.index("l2_weight") < CHANGE_ORDER.index("l1_bias")
+
+
+def test_a_group_penalty_grid_is_chained_weakest_first(data):
+    X, y = data
+    grid = {"group_l1_weight": [0.0, 1e-3, 1e-2], "l2_weight": [0.0, 1e-3]}
+    search = WarmStartGridSearchCV(classifier(), grid, cv=2).fit(X, y)
+    params = search.cv_results_["params"]
+    parents = search.warm_start_from_
+    assert (parents == -1).sum() == 1
+    for child, parent in enumerate(parents):
+        if parent >= 0:
+            assert all(params[parent][name] <= params[child][name] for name in grid)
