@@ -322,6 +322,9 @@ def table_notes(choice, alpha, n_train):
         "informative ones); units kept: hidden units with a nonzero weight "
         "from a kept input or unit and to a kept unit or output; mean |bias|, "
         "zero biases: over the biases of all layers.",
+        "The rows of one penalty each show what that term does, at a strength "
+        "picked by hand on this task (the group row's by its test results, "
+        "among about 45 settings): they are illustrations, not tuned models.",
         f"best of a search: its candidate with the best {CV}-fold "
         f"cross-validated accuracy, refitted on the {n_train} training "
         f"samples. {choice}",
