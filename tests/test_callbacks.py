@@ -275,3 +275,28 @@ def test_a_progress_bar_runs_through_a_search(data):
         ).set_callbacks(ProgressBar(max_propagation_depth=None))
         search.fit(X, y)
     assert search.best_estimator_.n_iter_ > 0
+
+
+@needs_callbacks
+@pytest.mark.parametrize("kind", ["randomized", "halving"])
+def test_contexts_propagate_from_scikit_learns_other_searches(data, kind):
+    from sklearn.callback import ScoringMonitor
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import HalvingGridSearchCV, RandomizedSearchCV
+
+    X, y = data
+    monitor = ScoringMonitor(scoring="accuracy")
+    model = small(max_iter=3).set_callbacks(monitor)
+    grid = {"l1_weight": [1e-4, 1e-3]}
+    if kind == "randomized":
+        search = RandomizedSearchCV(model, grid, n_iter=2, cv=2, n_jobs=2)
+    else:
+        search = HalvingGridSearchCV(model, grid, cv=2, n_jobs=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(X, y)
+    log = monitor.get_logs()
+    assert log.estimator_name == type(search).__name__
+    epochs = [row for row in log.data if row["task_name"] == "epoch"]
+    assert len(epochs) >= 3 * 5  # 2 candidates x 2 folds + the refit at least
+    assert len(epochs) % 3 == 0
