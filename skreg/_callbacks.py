@@ -111,8 +111,10 @@ def fit_task(estimator, X, y, sample_weight, *, max_epochs, epoch_name="epoch"):
     if not (HAS_CALLBACKS and has_callbacks(estimator)):
         yield lambda network: None
         return
-    # One sub-task per epoch, and the one begun for an epoch that never ran.
-    context = estimator._init_callback_context(max_subtasks=max(max_epochs, 1) + 1)
+    # One sub-task per epoch: max_epochs at most, the one begun for an epoch
+    # that never ran included (it is begun only below max_epochs), so that a
+    # progress bar's total is max_iter.
+    context = estimator._init_callback_context(max_subtasks=max(max_epochs, 1))
     metadata = {"sample_weight": sample_weight} if sample_weight is not None else None
     context.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=metadata)
     hooks = []

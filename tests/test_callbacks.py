@@ -61,6 +61,8 @@ class Recorder:
 
     def on_fit_task_begin(self, estimator, context):
         self.calls.append(("begin", context.estimator_name, context.task_name))
+        if context.task_name == "fit":
+            self.max_subtasks = context.max_subtasks
 
     def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
         self.calls.append(("end", context.estimator_name, context.task_name))
@@ -137,6 +139,7 @@ def test_calls_and_order(data, solver):
         ("teardown", estimator, "fit"),
     ]
     assert not hasattr(model, "_callback_fit_ctx")
+    assert recorder.max_subtasks == 4  # a progress bar's total: max_iter
 
 
 @needs_callbacks
