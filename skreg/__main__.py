@@ -42,6 +42,7 @@ before anything is fitted.
 import argparse
 import os
 import statistics
+import sys
 import textwrap
 import time
 import warnings
@@ -55,6 +56,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from . import MLPRegularizedClassifier, WarmStartGridSearchCV
+from ._callbacks import HAS_CALLBACKS
 from ._sparsity import live_units
 
 N_FEATURES = 60
@@ -238,16 +240,37 @@ def report_run(message):
     print(f"      {message}", flush=True)
 
 
+def progress_bar():
+    """scikit-learn's ProgressBar in a terminal, if it and rich exist; else None.
+
+    Only when stdout is a terminal: piped or captured output (the tests)
+    stays as it was. Needs scikit-learn >= 1.9 and ``skreg[progress]``.
+    """
+    if not (HAS_CALLBACKS and sys.stdout.isatty()):
+        return None
+    try:
+        from sklearn.callback import ProgressBar
+
+        return ProgressBar()
+    except ImportError:  # rich is not installed
+        return None
+
+
 def timed_searches(search_classes, model, X, y, repeats):
     """Fit each search ``repeats`` times, in turns; the last fit and median times.
 
-    A progress line follows each run, so that a long search is not silent.
+    A progress line follows each run, so that a long search is not silent;
+    in a terminal, a progress bar shows the search's candidates and folds
+    (:func:`progress_bar`; both searches alike, so their times compare).
     """
     times = {name: [] for name in search_classes}
     fitted = {}
     for run in range(1, repeats + 1):
         for name, Search in search_classes.items():
             search = Search(model, GRID, cv=CV)
+            bar = progress_bar()
+            if bar is not None:
+                search.set_callbacks(bar)
             start = time.perf_counter()
             quietly(lambda search=search: search.fit(X, y))
             times[name].append(time.perf_counter() - start)

@@ -31,6 +31,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._callbacks import CallbackSupportMixin, fit_task
 from ._engines import (
     ENGINE_NAMES,
     FitWork,
@@ -229,7 +230,7 @@ def _check_solver(estimator):
     return True
 
 
-class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
+class BaseMLPRegularized(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared base of :class:`~skreg.MLPRegularizedClassifier` and
     :class:`~skreg.MLPRegularizedRegressor`. Not meant to be used directly.
     """
@@ -390,9 +391,16 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         self : object
             The fitted estimator.
         """
-        return self._fit_keeping_state_on_error(
-            X, y, sample_weight, incremental=False, classes=None
-        )
+        # With scikit-learn >= 1.9 and callbacks set, the fit is a callback
+        # task with one sub-task per epoch (lbfgs: iteration), as
+        # LogisticRegression's; _fit_context tears the callbacks down.
+        epoch_name = "epoch" if self.solver in OPTIMIZERS else "iteration"
+        with fit_task(
+            self, X, y, sample_weight, max_epochs=self.max_iter, epoch_name=epoch_name
+        ) as hook:
+            return self._fit_keeping_state_on_error(
+                X, y, sample_weight, incremental=False, classes=None, epoch_hook=hook
+            )
 
     def sparsity(self):
         """Count the exactly-zero weights and biases of each layer.
@@ -510,7 +518,9 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     # Training: validate, build the pieces, call the core, publish
     # ------------------------------------------------------------------
-    def _fit_keeping_state_on_error(self, X, y, sample_weight, *, incremental, classes):
+    def _fit_keeping_state_on_error(
+        self, X, y, sample_weight, *, incremental, classes, epoch_hook=None
+    ):
         """Fit, or leave the estimator exactly as it was.
 
         The training core never writes the estimator, and the result is
@@ -530,7 +540,14 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         }
         for attempt in ("first", "after a failure of numba's cache"):
             try:
-                self._fit(X, y, sample_weight, incremental=incremental, classes=classes)
+                self._fit(
+                    X,
+                    y,
+                    sample_weight,
+                    incremental=incremental,
+                    classes=classes,
+                    epoch_hook=epoch_hook,
+                )
             except BaseException as error:
                 self.__dict__.clear()
                 self.__dict__.update(saved_state)
@@ -543,7 +560,13 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                 raise
             return self
 
-    def _fit(self, X, y, sample_weight, *, incremental, classes):
+    def _fit(self, X, y, sample_weight, *, incremental, classes, epoch_hook=None):
+        """Validate, build the pieces, train, publish.
+
+        ``epoch_hook(network)``, if given, returns the core's
+        ``on_epoch_end`` for this network (or None): the callbacks' view of
+        the epochs (:func:`~skreg._callbacks.fit_task`).
+        """
         reject_booleans_as_numbers(self)
         hidden_layer_sizes = self._hidden_layer_sizes()
         fitted = hasattr(self, "coefs_")
@@ -604,6 +627,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         self.out_activation_ = OUTPUT_ACTIVATION[loss]
         self.n_outputs_ = Y.shape[1]
         self.n_layers_ = len(layer_sizes)
+        on_epoch_end = epoch_hook(network) if epoch_hook is not None else None
 
         # Overflow during training ends as inf or NaN in the loss or the
         # weights, which the core reports as TrainingDiverged, rather than as
@@ -621,6 +645,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                         proximal=proximal,
                         incremental=incremental,
                         continue_training=continue_training,
+                        on_epoch_end=on_epoch_end,
                     )
                 else:
                     result = train_lbfgs(
@@ -637,6 +662,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
                             len(self.loss_curve_) + 1 if continue_training else 1
                         ),
                         verbose=self.verbose,
+                        on_epoch_end=on_epoch_end,
                     )
         except TrainingDiverged as diverged:
             raise ValueError(
@@ -672,6 +698,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
         proximal,
         incremental,
         continue_training,
+        on_epoch_end=None,
     ):
         """Build the step, the batches, the stopping rule; run the core's loop."""
         optimizer = getattr(self, "_optimizer", None) if continue_training else None
@@ -730,6 +757,7 @@ class BaseMLPRegularized(BaseEstimator, metaclass=ABCMeta):
             first_epoch=(len(self.loss_curve_) + 1) if carry_over else 1,
             validation=validation,
             verbose=self.verbose,
+            on_epoch_end=on_epoch_end,
         )
 
     def _publish(self, network, result, continue_training, incremental):

@@ -88,6 +88,7 @@ from sklearn.utils.validation import _check_method_params, _num_samples
 
 # isort: split
 from ._base import PENALTY_PARAMETERS, BaseMLPRegularized, per_layer_strengths
+from ._callbacks import HAS_CALLBACKS, has_callbacks, sub_fit
 from ._penalties import ESTIMATOR_PENALTIES
 
 __all__ = ["WarmStartGridSearchCV"]
@@ -317,8 +318,9 @@ class _ChainFitter:
     :meth:`estimator` puts it back into the fitted pipeline.
     """
 
-    def __init__(self, base_estimator):
+    def __init__(self, base_estimator, caller=None):
         self.base_estimator = base_estimator
+        self.caller = caller  # the search, for the callbacks' hooks
         self.is_pipeline = isinstance(base_estimator, Pipeline)
         self.pipeline = None
         self.fitted_steps = []
@@ -369,7 +371,9 @@ class _ChainFitter:
             routed[step]["fit_transform"][parameter] = value
         return routed
 
-    def fit_candidate(self, params, y, start=None, *, budget=None, resume=False):
+    def fit_candidate(
+        self, params, y, start=None, *, budget=None, resume=False, context=None
+    ):
         """The candidate's final estimator, fitted cold or from ``start``.
 
         Parameters
@@ -384,6 +388,9 @@ class _ChainFitter:
             For a warm start: its epochs (lbfgs: iterations) at most, if
             fewer than the candidate's ``max_iter``. A fit stopped there is
             not warned about (it is no convergence failure).
+        context : CallbackContext or None
+            The search's leaf task for this fit: its callbacks pass to the
+            fitted estimator (scikit-learn >= 1.9).
         resume : bool
             For a warm start: carry the optimizer's state (Adam's moments,
             the step count) over from ``start`` instead of restarting it.
@@ -399,9 +406,13 @@ class _ChainFitter:
         """
         final = _final_step(self.candidate(params))
         if start is None:
-            final.fit(self.Xt, y, **self.final_fit_params)
+            with sub_fit(context, self.caller, final, self.Xt, y):
+                final.fit(self.Xt, y, **self.final_fit_params)
             return final, False
-        model = copy.deepcopy(start)
+        # The callbacks by reference, as clone keeps them (a copied monitor
+        # would log into its copy).
+        shared = {id(cb): cb for cb in getattr(start, "_skl_callbacks", [])}
+        model = copy.deepcopy(start, memo=shared)
         model.set_params(
             warm_start=True,
             max_iter=final.max_iter,
@@ -412,7 +423,8 @@ class _ChainFitter:
         if budget is not None and budget < final.max_iter:
             model.set_params(max_iter=budget)
             model._max_iter_is_budget = True
-        model.fit(self.Xt, y, **self.final_fit_params)
+        with sub_fit(context, self.caller, model, self.Xt, y):
+            model.fit(self.Xt, y, **self.final_fit_params)
         budget_reached = model.__dict__.pop("_budget_reached", False)
         for hook in ("_max_iter_is_budget", "_resume_optimizer"):
             model.__dict__.pop(hook, None)
@@ -506,13 +518,16 @@ def _fit_and_score_chain(
     budget=None,
     resume=False,
     keep_stopped=True,
+    contexts=None,
+    caller=None,
 ):
     """Fit and score the candidates of a chain on one fold.
 
     The chain's warm starts run at most ``budget`` epochs each (None: no
     budget), carrying the optimizer's state over if ``resume``; the models
     stopped at the budget are returned if ``keep_stopped`` (for the
-    safeguard).
+    safeguard). ``contexts``, if given, maps each candidate's index to its
+    callback task on this fold, whose hooks are called by ``caller``.
 
     Returns
     -------
@@ -537,7 +552,7 @@ def _fit_and_score_chain(
     n_test_samples = _num_samples(X_test)
     n_candidates = len(candidate_params)
 
-    fitter = _ChainFitter(base_estimator)
+    fitter = _ChainFitter(base_estimator, caller)
     start_time = time.time()
     pre_step_error = None
     try:
@@ -567,7 +582,12 @@ def _fit_and_score_chain(
             if pre_step_error is not None:
                 raise _PreStepError(pre_step_error)
             model, budget_reached = fitter.fit_candidate(
-                params, y_train, start, budget=budget, resume=resume
+                params,
+                y_train,
+                start,
+                budget=budget,
+                resume=resume,
+                context=contexts[index] if contexts else None,
             )
         except Exception as error:
             fit_time = time.time() - start_time
@@ -698,20 +718,37 @@ class _PreStepError(Exception):
         self.traceback = traceback
 
 
-def _fit_path(base_estimator, X, y, path_params, fit_params, *, budget, resume):
+def _fit_path(
+    base_estimator,
+    X,
+    y,
+    path_params,
+    fit_params,
+    *,
+    budget,
+    resume,
+    context=None,
+    caller=None,
+):
     """Fit the candidates of ``path_params`` in turn, each from the previous one.
 
     The candidates before the last are warm-started within ``budget`` as on
     each fold; the last is fitted with its own stopping rule, as a
-    continued leader is.
+    continued leader is. ``context``, if given, is the refit's callback task:
+    each fit of the path is one of its sub-tasks, called by ``caller``.
     """
-    fitter = _ChainFitter(base_estimator)
+    fitter = _ChainFitter(base_estimator, caller)
     fitter.fit_pre_steps(path_params[0], X, y, fit_params)
     model = None
     for position, params in enumerate(path_params):
         last = position == len(path_params) - 1
         model, _ = fitter.fit_candidate(
-            params, y, model, budget=None if last else budget, resume=resume
+            params,
+            y,
+            model,
+            budget=None if last else budget,
+            resume=resume,
+            context=None if context is None else context.subcontext("path-fit"),
         )
     model.set_params(warm_start=_final_step(fitter.candidate(params)).warm_start)
     return fitter.estimator(model)
@@ -1102,9 +1139,19 @@ class WarmStartGridSearchCV(BaseSearchCV):
         """
         return super().n_features_in_
 
-    def _run_search(self, evaluate_candidates, **kwargs):
-        """Search all candidates in param_grid."""
-        evaluate_candidates(ParameterGrid(self.param_grid))
+    def _run_search(self, evaluate_candidates, *, callback_ctx=None):
+        """Search all candidates in param_grid (one callback task, as GridSearchCV)."""
+        candidate_params = ParameterGrid(self.param_grid)
+        if callback_ctx is None:
+            evaluate_candidates(candidate_params)
+            return
+        search_context = callback_ctx.subcontext(
+            task_name="search",
+            max_subtasks=len(candidate_params) * self.n_splits_,
+            sequential_subtasks=False,
+        ).call_on_fit_task_begin(estimator=self)
+        evaluate_candidates(candidate_params, callback_ctx=search_context)
+        search_context.call_on_fit_task_end(estimator=self)
 
     @_fit_context(
         # WarmStartGridSearchCV.estimator is not validated yet
@@ -1130,8 +1177,6 @@ class WarmStartGridSearchCV(BaseSearchCV):
         self : object
             The fitted search.
         """
-        if getattr(self, "_skl_callbacks", None):
-            raise ValueError("WarmStartGridSearchCV does not support callbacks.")
         for name in ("warm_max_iter", "n_continued"):
             if isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(
@@ -1144,6 +1189,9 @@ class WarmStartGridSearchCV(BaseSearchCV):
         X, y = indexable(X, y)
         params = _check_method_params(X, params=params)
         routed_params = self._get_routed_params_for_fit(params)
+        # The callback tasks, as BaseSearchCV.fit's (scikit-learn >= 1.9):
+        # the search, then the refit; one leaf per candidate and fold.
+        root_context = self._root_callback_context(X, y, params)
 
         self._checked_cv_orig = check_cv(
             self.cv, y, classifier=is_classifier(self.estimator)
@@ -1160,7 +1208,9 @@ class WarmStartGridSearchCV(BaseSearchCV):
         all_more_results = {}
         with parallel:
 
-            def evaluate_candidates(candidate_params, cv=None, more_results=None):
+            def evaluate_candidates(
+                candidate_params, cv=None, more_results=None, callback_ctx=None
+            ):
                 cv = cv or self._checked_cv_orig
                 candidate_params = list(candidate_params)
                 n_candidates, n_splits = len(candidate_params), self.n_splits_
@@ -1197,6 +1247,20 @@ class WarmStartGridSearchCV(BaseSearchCV):
                     for chain in chains
                     for split_index, (train, test) in enumerate(cv_splits)
                 ]
+                # Made here, not in the workers, as BaseSearchCV's: task ids
+                # in GridSearchCV's order, candidate by candidate.
+                contexts = [
+                    {
+                        index: callback_ctx.subcontext(
+                            task_name="candidate-split-evaluation",
+                            task_id=index * n_splits + split_index,
+                        )
+                        for index, _ in chain
+                    }
+                    if callback_ctx is not None
+                    else None
+                    for chain, split_index, _, _ in tasks
+                ]
                 outputs = parallel(
                     delayed(_fit_and_score_chain)(
                         base_estimator,
@@ -1216,8 +1280,12 @@ class WarmStartGridSearchCV(BaseSearchCV):
                         budget=self.warm_max_iter,
                         resume=self._resume_optimizer,
                         keep_stopped=self.n_continued > 0,
+                        contexts=task_contexts,
+                        caller=self,
                     )
-                    for chain, split_index, train, test in tasks
+                    for (chain, split_index, train, test), task_contexts in zip(
+                        tasks, contexts, strict=True
+                    )
                 )
                 # GridSearchCV's order: candidate by candidate, splits within.
                 out = [None] * (n_candidates * n_splits)
@@ -1251,7 +1319,7 @@ class WarmStartGridSearchCV(BaseSearchCV):
                 )
                 return results
 
-            self._run_search(evaluate_candidates)
+            self._run_search(evaluate_candidates, callback_ctx=root_context)
 
             first_test_score = all_out[0]["test_scores"]
             self.multimetric_ = isinstance(first_test_score, dict)
@@ -1290,17 +1358,40 @@ class WarmStartGridSearchCV(BaseSearchCV):
             refit_params = routed_params.estimator.fit
             start_time = time.time()
             if self.refit_mode == "path":
-                self.best_estimator_ = self._fit_along_path(
-                    X, y, self.best_index_, all_candidate_params, refit_params
+                path_length = self._path_length(self.best_index_)
+                refit_context = (
+                    None
+                    if root_context is None
+                    else root_context.subcontext(
+                        task_name="refit-with-best-params", max_subtasks=path_length
+                    )
                 )
+                if refit_context is not None:
+                    refit_context.call_on_fit_task_begin(estimator=self, X=X, y=y)
+                self.best_estimator_ = self._fit_along_path(
+                    X,
+                    y,
+                    self.best_index_,
+                    all_candidate_params,
+                    refit_params,
+                    context=refit_context,
+                )
+                if refit_context is not None:
+                    refit_context.call_on_fit_task_end(estimator=self, X=X, y=y)
             else:
                 self.best_estimator_ = clone(base_estimator).set_params(
                     **clone(self.best_params_, safe=False)
                 )
-                if y is not None:
-                    self.best_estimator_.fit(X, y, **refit_params)
-                else:
-                    self.best_estimator_.fit(X, **refit_params)
+                refit_context = (
+                    None
+                    if root_context is None
+                    else root_context.subcontext(task_name="refit-with-best-params")
+                )
+                with sub_fit(refit_context, self, self.best_estimator_, X, y):
+                    if y is not None:
+                        self.best_estimator_.fit(X, y, **refit_params)
+                    else:
+                        self.best_estimator_.fit(X, **refit_params)
             self.refit_time_ = time.time() - start_time
             if hasattr(self.best_estimator_, "feature_names_in_"):
                 self.feature_names_in_ = self.best_estimator_.feature_names_in_
@@ -1310,7 +1401,24 @@ class WarmStartGridSearchCV(BaseSearchCV):
         else:
             self.scorer_ = scorers
         self.cv_results_ = results
+        if root_context is not None:
+            root_context.call_on_fit_task_end(estimator=self, X=X, y=y)
         return self
+
+    def _root_callback_context(self, X, y, params):
+        """The search's callback task, begun; None without callbacks."""
+        if not (HAS_CALLBACKS and has_callbacks(self)):
+            return None
+        sample_weight = params.get("sample_weight")
+        context = self._init_callback_context(max_subtasks=1 + bool(self.refit))
+        return context.call_on_fit_task_begin(
+            estimator=self,
+            X=X,
+            y=y,
+            metadata=None
+            if sample_weight is None
+            else {"sample_weight": sample_weight},
+        )
 
     def _continue_leaders(
         self,
@@ -1381,7 +1489,15 @@ class WarmStartGridSearchCV(BaseSearchCV):
                 candidate_params, self.n_splits_, out, more_results
             )
 
-    def _fit_along_path(self, X, y, index, candidate_params, fit_params):
+    def _path_length(self, index):
+        """How many fits the path to candidate ``index`` takes."""
+        length = 0
+        while index >= 0:
+            length += 1
+            index = self.warm_start_from_[index]
+        return length
+
+    def _fit_along_path(self, X, y, index, candidate_params, fit_params, context=None):
         """Fit candidate ``index`` on X, y along its path, as on each fold.
 
         The candidates from the cold start of its chain to it (following
@@ -1400,4 +1516,6 @@ class WarmStartGridSearchCV(BaseSearchCV):
             fit_params,
             budget=self.warm_max_iter,
             resume=self._resume_optimizer,
+            context=context,
+            caller=self,
         )

@@ -513,6 +513,9 @@ class TrainingResult:
         False when the iteration budget ran out.
     stop_reason : str
         Why training stopped, for the message of a warning.
+    stopped_by_hook : bool
+        Whether ``on_epoch_end`` asked to stop (then ``converged`` is True:
+        the stop was asked for, not a budget running out).
     final_loss : float
         The objective at the returned parameters.
     """
@@ -528,6 +531,7 @@ class TrainingResult:
     optimizer: object = None
     converged: bool = True
     stop_reason: str = ""
+    stopped_by_hook: bool = False
     final_loss: float = np.nan
 
 
@@ -542,6 +546,7 @@ def train_stochastic(
     first_epoch=1,
     validation=None,
     verbose=False,
+    on_epoch_end=None,
 ):
     """Run epochs of mini-batch steps until the stopping rule or ``max_epochs``.
 
@@ -564,6 +569,10 @@ def train_stochastic(
         Held-out data: the weights of the best validation score are kept.
     verbose : bool, default=False
         Print one line per epoch.
+    on_epoch_end : callable, default=None
+        Called as ``on_epoch_end(epoch)`` after each epoch, before the
+        stopping rule's test; training stops there if it returns True (with
+        ``validation``, at the best weights so far, as at any stop).
 
     Returns
     -------
@@ -618,6 +627,10 @@ def train_stochastic(
             stopping.update(epoch_loss)
         if verbose:
             print(message)
+        if on_epoch_end is not None and on_epoch_end(epoch):
+            result.stopped_by_hook = True
+            result.stop_reason = f"Stopped by on_epoch_end after epoch {epoch}."
+            break
 
         if stopping.exhausted:
             measure = "Validation score" if validation is not None else "Training loss"
@@ -655,6 +668,7 @@ def train_lbfgs(
     proximal,
     first_iteration=1,
     verbose=False,
+    on_epoch_end=None,
 ):
     r"""Minimise the full-batch objective with L-BFGS-B (scipy).
 
@@ -687,6 +701,9 @@ def train_lbfgs(
     first_iteration : int, default=1
         Number of this call's first iteration, for the verbose lines.
     verbose : bool, default=False
+    on_epoch_end : callable, default=None
+        Called as ``on_epoch_end(iteration)`` after each L-BFGS-B iteration;
+        training stops there, without polishing, if it returns True.
 
     Returns
     -------
@@ -731,6 +748,7 @@ def train_lbfgs(
         return data_loss
 
     def objective(variables):
+        last["nfev"] += 1
         reformulation.merge(variables, out=network.params)
         data_loss = network.loss_gradient_in_chunks(
             X, Y, weights, workspace, accumulator
@@ -755,8 +773,27 @@ def train_lbfgs(
                 f"data loss = {last['loss'] - last['penalty']:.8f}, "
                 f"penalty = {last['penalty']:.8f}"
             )
+        last["nit"] += 1
+        iteration = first_iteration + len(result.loss_curve) - 1
+        if on_epoch_end is not None and on_epoch_end(iteration):
+            result.stopped_by_hook = True
+            last["stopped_at"] = variables.copy()
+            raise StopIteration  # scipy >= 1.11 ends the minimization here
 
     def minimize(**extra_options):
+        last["nit"] = last["nfev"] = 0
+        try:
+            return _minimize(**extra_options)
+        except StopIteration:  # scipy < 1.11 lets the callback's request out
+            return scipy.optimize.OptimizeResult(
+                x=last["stopped_at"],
+                fun=last["loss"],
+                status=99,
+                nit=last["nit"],
+                nfev=last["nfev"],
+            )
+
+    def _minimize(**extra_options):
         return scipy.optimize.minimize(
             objective,
             reformulation.split(network.params),
@@ -786,7 +823,7 @@ def train_lbfgs(
         result.n_iter, n_evaluations = outcome.nit, outcome.nfev
         polish = polishes[0] if polishes else None
         for round_ in range(MAX_POLISH_ROUNDS if polish else 0):
-            if not np.isfinite(outcome.fun):
+            if result.stopped_by_hook or not np.isfinite(outcome.fun):
                 break
             smooth_gradient()
             reformulation = polish(
@@ -810,7 +847,9 @@ def train_lbfgs(
             n_evaluations += outcome.get("nfev", 1)
     check_finite(outcome.fun, network.params)
     status = outcome.get("status", 0)
-    if status != 0 and not (polish and status == LBFGS_STALLED):
+    if result.stopped_by_hook:
+        result.stop_reason = "Stopped by on_epoch_end."
+    elif status != 0 and not (polish and status == LBFGS_STALLED):
         result.converged = False
         result.stop_reason = (
             f"lbfgs failed to converge after {result.n_iter} iterations "
@@ -819,7 +858,11 @@ def train_lbfgs(
         )
     result.n_samples_seen = n_evaluations * n_samples
     result.final_loss = float(outcome.fun)
-    if result.converged and can_polish(network, penalty, proximal):
+    if (
+        result.converged
+        and not result.stopped_by_hook
+        and can_polish(network, penalty, proximal)
+    ):
         # Convex: finish at the optimum, not at the line search's precision.
         point, _ = polish_linear_model(network, penalty, X, Y, sample_weight, proximal)
         result.final_loss = point.value

@@ -106,6 +106,21 @@ def test_a_progress_line_follows_each_search_run(capsys):
     ]
 
 
+def test_no_progress_bar_when_stdout_is_not_a_terminal(monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False, raising=False)
+    assert main_job.progress_bar() is None
+
+
+def test_a_progress_bar_when_stdout_is_a_terminal(monkeypatch):
+    pytest.importorskip("rich")
+    if not main_job.HAS_CALLBACKS:
+        pytest.skip("sklearn.callback needs scikit-learn >= 1.9")
+    from sklearn.callback import ProgressBar
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    assert isinstance(main_job.progress_bar(), ProgressBar)
+
+
 def test_progress_lines_are_flushed_as_they_happen():
     # Through a pipe, stdout is block-buffered: without flush the first line
     # would arrive only when the job ends.
