@@ -1270,15 +1270,10 @@ class WarmStartGridSearchCV(BaseSearchCV):
                         test=test,
                         chain=chain,
                         candidate_params=candidate_params,
-                        scorer=scorers,
-                        fit_params=routed_params.estimator.fit,
-                        score_params=routed_params.scorer.score,
-                        return_train_score=self.return_train_score,
-                        error_score=self.error_score,
+                        **self._task_settings(scorers, routed_params),
                         verbose=self.verbose,
                         split_progress=(split_index, n_splits),
                         budget=self.warm_max_iter,
-                        resume=self._resume_optimizer,
                         keep_stopped=self.n_continued > 0,
                         contexts=task_contexts,
                         caller=self,
@@ -1420,6 +1415,17 @@ class WarmStartGridSearchCV(BaseSearchCV):
             else {"sample_weight": sample_weight},
         )
 
+    def _task_settings(self, scorers, routed_params):
+        """What every chain and continuation task is given to fit and score."""
+        return dict(
+            scorer=scorers,
+            fit_params=routed_params.estimator.fit,
+            score_params=routed_params.scorer.score,
+            return_train_score=self.return_train_score,
+            error_score=self.error_score,
+            resume=self._resume_optimizer,
+        )
+
     def _continue_leaders(
         self,
         leaders,
@@ -1449,14 +1455,7 @@ class WarmStartGridSearchCV(BaseSearchCV):
             ``cv_results_`` from the final scores (``out`` is updated in
             place).
         """
-        settings = dict(
-            scorer=scorers,
-            fit_params=routed_params.estimator.fit,
-            score_params=routed_params.scorer.score,
-            return_train_score=self.return_train_score,
-            error_score=self.error_score,
-            resume=self._resume_optimizer,
-        )
+        settings = self._task_settings(scorers, routed_params)
         while True:
             ranked = leaders.ranking(results, refit_metric)
             chosen = [

@@ -113,19 +113,20 @@ KIND = {
 }
 
 
-@pytest.mark.parametrize(
-    "loss, n_outputs",
-    [
-        ("log_loss", 2),
-        ("log_loss", 3),
-        ("binary_log_loss", 1),
-        ("binary_log_loss", 3),
-        ("squared_error", 1),
-        ("squared_error", 3),
-        ("poisson", 1),
-        ("poisson", 3),
-    ],
-)
+#: Each loss with one and several outputs (log_loss needs two classes).
+LOSS_SHAPES = [
+    ("log_loss", 2),
+    ("log_loss", 3),
+    ("binary_log_loss", 1),
+    ("binary_log_loss", 3),
+    ("squared_error", 1),
+    ("squared_error", 3),
+    ("poisson", 1),
+    ("poisson", 3),
+]
+
+
+@pytest.mark.parametrize("loss, n_outputs", LOSS_SHAPES)
 def test_loss_value_and_gradient_match_reference(loss, n_outputs):
     rng = np.random.RandomState(0)
     logits = rng.normal(scale=2.0, size=(6, n_outputs))
@@ -142,18 +143,6 @@ def test_loss_value_and_gradient_match_reference(loss, n_outputs):
     assert value == pytest.approx(reference(logits.ravel()), rel=1e-12)
     expected_gradient = central_differences(reference, logits.ravel())
     assert_allclose(Z_work.ravel(), expected_gradient, rtol=1e-6, atol=1e-10)
-
-
-LOSS_SHAPES = [
-    ("log_loss", 2),
-    ("log_loss", 3),
-    ("binary_log_loss", 1),
-    ("binary_log_loss", 3),
-    ("squared_error", 1),
-    ("squared_error", 3),
-    ("poisson", 1),
-    ("poisson", 3),
-]
 
 
 def test_every_loss_states_its_curvature():

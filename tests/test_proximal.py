@@ -187,16 +187,17 @@ def hand_steps(solver, X, y, theta, n_steps, lambdas, hyper):
     return theta
 
 
-@pytest.mark.parametrize(
-    "solver, hyper",
-    [
-        ("sgd", {"learning_rate_init": 0.1, "momentum": 0.5}),
-        (
-            "adam",
-            {"learning_rate_init": 0.05, "beta_1": 0.8, "beta_2": 0.9, "epsilon": 1e-8},
-        ),
-    ],
-)
+#: Optimizer settings of the hand-computed proximal steps (scalar and group).
+HAND_STEP_SETTINGS = [
+    ("sgd", {"learning_rate_init": 0.1, "momentum": 0.5}),
+    (
+        "adam",
+        {"learning_rate_init": 0.05, "beta_1": 0.8, "beta_2": 0.9, "epsilon": 1e-8},
+    ),
+]
+
+
+@pytest.mark.parametrize("solver, hyper", HAND_STEP_SETTINGS)
 def test_proximal_steps_by_hand(solver, hyper):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(30, 4))
@@ -675,16 +676,7 @@ def group_prox_by_hand(row, thresholds):
     return row * r / (r + thresholds)
 
 
-@pytest.mark.parametrize(
-    "solver, hyper",
-    [
-        ("sgd", {"learning_rate_init": 0.1, "momentum": 0.5}),
-        (
-            "adam",
-            {"learning_rate_init": 0.05, "beta_1": 0.8, "beta_2": 0.9, "epsilon": 1e-8},
-        ),
-    ],
-)
+@pytest.mark.parametrize("solver, hyper", HAND_STEP_SETTINGS)
 def test_group_proximal_steps_by_hand(solver, hyper):
     """A linear model with two outputs: each input's row of 2 weights is a
     group; the step is the optimizer's, then the row's prox (block soft
