@@ -15,6 +15,7 @@ were, so a model fitted earlier is never lost.
 """
 
 import copy
+import inspect
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -63,6 +64,109 @@ SOLVERS = (*OPTIMIZERS, *FULL_BATCH_SOLVERS)
 STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
 #: The estimators' penalty parameters, the rows of ESTIMATOR_PENALTIES.
 PENALTY_PARAMETERS = tuple(ESTIMATOR_PENALTIES)
+#: The parameters both estimators take, in their signatures' order, with
+#: their defaults (scikit-learn's MLP's where it has the parameter); the
+#: penalty parameters are the rows of ESTIMATOR_PENALTIES, 0.0 (no penalty)
+#: by default. Each estimator's ``__init__`` is made from this table and its
+#: own parameters (:func:`estimator_init`).
+SHARED_DEFAULTS = {
+    "hidden_layer_sizes": (100,),
+    "activation": "relu",
+    "solver": "adam",
+    **dict.fromkeys(ESTIMATOR_PENALTIES, 0.0),
+    "l1_method": "subgradient",
+    "batch_size": "auto",
+    "learning_rate": "constant",
+    "learning_rate_init": 0.001,
+    "power_t": 0.5,
+    "max_iter": 200,
+    "shuffle": True,
+    "random_state": None,
+    "tol": 1e-4,
+    "verbose": False,
+    "warm_start": False,
+    "momentum": 0.9,
+    "nesterovs_momentum": True,
+    "early_stopping": False,
+    "validation_fraction": 0.1,
+    "beta_1": 0.9,
+    "beta_2": 0.999,
+    "epsilon": 1e-8,
+    "n_iter_no_change": 10,
+    "max_fun": 15000,
+    "engine": "auto",
+}
+#: The parameters that may also be passed by position, as scikit-learn's MLP
+#: allows; the others are keyword-only.
+POSITIONAL_PARAMETERS = ("hidden_layer_sizes", "activation")
+
+
+def estimator_init(defaults, positional=POSITIONAL_PARAMETERS):
+    """An estimator's ``__init__``, made from its table of parameters.
+
+    scikit-learn's convention: ``__init__`` stores each parameter, as given,
+    in the attribute of its name, and does nothing else; ``get_params``,
+    ``clone`` and the estimator checks read the parameters' names from its
+    signature. The signature made here is a real one
+    (:func:`inspect.signature` and :func:`help` show it), so a parameter is
+    declared once, in the table (a penalty in
+    :data:`~skreg._penalties.ESTIMATOR_PENALTIES`), not in three signatures
+    and a ``super()`` call where forgetting one is silent.
+
+    Parameters
+    ----------
+    defaults : dict
+        Parameter name -> default, in the signature's order.
+    positional : tuple of str, default=POSITIONAL_PARAMETERS
+        The leading parameters that may be passed by position.
+
+    Returns
+    -------
+    __init__ : function
+        Binds its arguments to the signature (a TypeError for an unknown or
+        repeated one, as any function) and stores them.
+
+    Examples
+    --------
+    >>> import inspect
+    >>> class Model:
+    ...     __init__ = estimator_init({"alpha": 1.0, "beta": None}, ("alpha",))
+    >>> inspect.signature(Model)
+    <Signature (alpha=1.0, *, beta=None)>
+    >>> vars(Model(2.0))
+    {'alpha': 2.0, 'beta': None}
+    """
+    kinds = {
+        name: (
+            inspect.Parameter.POSITIONAL_OR_KEYWORD
+            if name in positional
+            else inspect.Parameter.KEYWORD_ONLY
+        )
+        for name in defaults
+    }
+    signature = inspect.Signature(
+        [
+            inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            *(
+                inspect.Parameter(name, kinds[name], default=default)
+                for name, default in defaults.items()
+            ),
+        ]
+    )
+
+    def __init__(self, *args, **kwargs):
+        try:
+            arguments = signature.bind(self, *args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{type(self).__name__}.__init__() {error}") from None
+        arguments.apply_defaults()
+        for name in defaults:
+            setattr(self, name, arguments.arguments[name])
+
+    __init__.__signature__ = signature
+    return __init__
+
+
 #: Fitted curves of the held-out data, with early stopping.
 VALIDATION_CURVES = (
     "validation_scores_",
@@ -272,73 +376,6 @@ class BaseMLPRegularized(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta)
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "engine": [StrOptions(set(ENGINE_NAMES))],
     }
-
-    @abstractmethod
-    def __init__(
-        self,
-        hidden_layer_sizes,
-        activation,
-        *,
-        solver,
-        l1_weight,
-        l1_bias,
-        l2_weight,
-        l2_bias,
-        group_l1_weight,
-        l1_method,
-        batch_size,
-        learning_rate,
-        learning_rate_init,
-        power_t,
-        max_iter,
-        shuffle,
-        random_state,
-        tol,
-        verbose,
-        warm_start,
-        momentum,
-        nesterovs_momentum,
-        early_stopping,
-        validation_fraction,
-        beta_1,
-        beta_2,
-        epsilon,
-        n_iter_no_change,
-        max_fun,
-        engine,
-    ):
-        # No defaults here, as scikit-learn's abstract MLP base: each
-        # estimator's signature states them once, and an argument its
-        # super() call forgets is a TypeError, not a silent default.
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.l1_weight = l1_weight
-        self.l1_bias = l1_bias
-        self.l2_weight = l2_weight
-        self.l2_bias = l2_bias
-        self.group_l1_weight = group_l1_weight
-        self.l1_method = l1_method
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.engine = engine
 
     # ------------------------------------------------------------------
     # What the classifier and the regressor provide
@@ -840,8 +877,8 @@ class BaseMLPRegularized(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta)
             return
         strengths = {
             name: per_layer_strengths(name, getattr(self, name), n_layers)
-            for name, (term, parameters) in ESTIMATOR_PENALTIES.items()
-            if not term.smooth and parameters == "weights"
+            for name, row in ESTIMATOR_PENALTIES.items()
+            if not row.term.smooth and row.parameters == "weights"
         }
 
         def lambdas(layer):
@@ -901,11 +938,11 @@ class BaseMLPRegularized(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta)
         }
         entries = [
             PenaltyEntry(
-                part.start, part.stop, term, strength, shape=shape, parameter=name
+                part.start, part.stop, row.term, strength, shape=shape, parameter=name
             )
-            for name, (term, parameters) in ESTIMATOR_PENALTIES.items()
+            for name, row in ESTIMATOR_PENALTIES.items()
             for (part, shape), strength in zip(
-                parts[parameters],
+                parts[row.parameters],
                 per_layer_strengths(name, getattr(self, name), n_layers),
                 strict=True,
             )

@@ -18,7 +18,12 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import column_or_1d
 
-from ._base import BaseMLPRegularized, _check_solver
+from ._base import (
+    SHARED_DEFAULTS,
+    BaseMLPRegularized,
+    _check_solver,
+    estimator_init,
+)
 from ._docs import fill_shared_docs
 from ._functions import ACTIVATIONS, log_softmax
 from ._warnings import warn
@@ -83,72 +88,7 @@ class MLPRegularizedClassifier(ClassifierMixin, BaseMLPRegularized):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    def __init__(
-        self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        *,
-        solver="adam",
-        l1_weight=0.0,
-        l1_bias=0.0,
-        l2_weight=0.0,
-        l2_bias=0.0,
-        group_l1_weight=0.0,
-        l1_method="subgradient",
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
-        power_t=0.5,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-        engine="auto",
-        class_weight=None,
-    ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            solver=solver,
-            l1_weight=l1_weight,
-            l1_bias=l1_bias,
-            l2_weight=l2_weight,
-            l2_bias=l2_bias,
-            group_l1_weight=group_l1_weight,
-            l1_method=l1_method,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun,
-            engine=engine,
-        )
-        self.class_weight = class_weight
+    __init__ = estimator_init({**SHARED_DEFAULTS, "class_weight": None})
 
     def _prepare_targets(
         self, X, y, sample_weight, *, first_call, incremental, classes

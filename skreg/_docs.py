@@ -2,8 +2,23 @@
 
 The objective, the shared parameters and the shared attributes are inserted
 into each estimator's docstring by :func:`fill_shared_docs`, so that a
-parameter is documented in one place and both API pages show it.
+parameter is documented in one place and both API pages show it. The parts
+the registries decide are made from them: the objective's penalty terms and
+the penalty parameters from :data:`~skreg._penalties.ESTIMATOR_PENALTIES`,
+the ``solver`` choices from :data:`~skreg._optimizers.OPTIMIZERS`, and which
+parameters only some solvers use from the optimizers'
+``estimator_parameters``, so that a new penalty or optimizer documents
+itself.
 """
+
+import re
+
+from ._base import FULL_BATCH_SOLVERS, SHARED_DEFAULTS
+from ._optimizers import OPTIMIZERS
+from ._penalties import ESTIMATOR_PENALTIES
+
+#: The full-batch solver, which is not one of the stochastic OPTIMIZERS.
+(LBFGS_SOLVER,) = FULL_BATCH_SOLVERS
 
 SHARED_PARAMETERS_DOC = r"""
     hidden_layer_sizes : array-like of int, default=(100,)
@@ -13,40 +28,7 @@ SHARED_PARAMETERS_DOC = r"""
     activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
         Activation of the hidden layers.
 
-    solver : {'sgd', 'adam', 'lbfgs'}, default='adam'
-        The optimizer: stochastic gradient descent with momentum, Adam, or
-        full-batch L-BFGS (scipy's L-BFGS-B).
-
-    l1_weight : float or sequence of float, default=0.0
-        :math:`\lambda_{1,W}`: strength of the penalty
-        :math:`\lambda_{1,W} \sum |W|` on the weights, with gradient
-        :math:`\lambda_{1,W}\,\mathrm{sign}_+(W)` (+1 at zero). A float
-        applies to every layer; a sequence gives one non-negative value per
-        layer (``len(hidden_layer_sizes) + 1`` entries).
-
-    l1_bias : float or sequence of float, default=0.0
-        :math:`\lambda_{1,b}`: the same L1 penalty on the biases.
-
-    l2_weight : float or sequence of float, default=0.0
-        :math:`\lambda_{2,W}`: strength of :math:`\lambda_{2,W} \sum W^2`
-        on the weights, with gradient :math:`2 \lambda_{2,W} W`. Unlike
-        scikit-learn's ``alpha`` there is no factor 1/2 and no division by the
-        batch size: ``alpha = 2 * batch_size * l2_weight`` is the equivalent.
-
-    l2_bias : float or sequence of float, default=0.0
-        :math:`\lambda_{2,b}`: the same L2 penalty on the biases.
-
-    group_l1_weight : float or sequence of float, default=0.0
-        :math:`\lambda_{G}`: strength of the group penalty
-        :math:`\lambda_{G} \sum_i \|W_{i,:}\|_2` on each layer's weights,
-        one group per row: the outgoing weights of an input (first layer) or
-        of a hidden unit (later layers). With ``l1_method='proximal'`` it
-        sets whole rows exactly to zero, removing inputs and hidden units
-        (see :meth:`sparsity`, ``feature_importances_`` and :meth:`compact`).
-        Its gradient is :math:`\lambda_G W_{i,:} / \|W_{i,:}\|_2`, 0 for a
-        zero row. A float applies to every layer; a
-        sequence gives one value per layer. Not available with
-        ``solver='lbfgs'`` and ``l1_method='proximal'``.
+%(solver_and_penalties)s
 
     l1_method : {'subgradient', 'proximal'}, default='subgradient'
         How the L1 terms are minimised.
@@ -80,12 +62,12 @@ SHARED_PARAMETERS_DOC = r"""
         ``min(200, n_samples)``. Ignored by 'lbfgs'.
 
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning-rate schedule of 'sgd': constant, decaying as
+        Learning-rate schedule: constant, decaying as
         ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the number of
         samples seen, or divided by 5 whenever the loss stops improving.
 
     learning_rate_init : float, default=0.001
-        Initial step size of 'sgd' and 'adam'.
+        Initial step size of the stochastic solvers (all but 'lbfgs').
 
     power_t : float, default=0.5
         Exponent of the 'invscaling' schedule.
@@ -115,10 +97,10 @@ SHARED_PARAMETERS_DOC = r"""
         initialisation.
 
     momentum : float, default=0.9
-        Momentum of 'sgd', in [0, 1].
+        Momentum, in [0, 1].
 
     nesterovs_momentum : bool, default=True
-        Use Nesterov's momentum with 'sgd'.
+        Use Nesterov's momentum.
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data and stop when
@@ -131,13 +113,14 @@ SHARED_PARAMETERS_DOC = r"""
         Share of the training data held out for early stopping.
 
     beta_1 : float, default=0.9
-        Decay of Adam's first-moment estimate, in [0, 1).
+        Decay of the first-moment estimate, in [0, 1).
 
     beta_2 : float, default=0.999
-        Decay of Adam's second-moment estimate, in [0, 1).
+        Decay of the second-moment estimate, in [0, 1).
 
     epsilon : float, default=1e-8
-        Adam's numerical-stability constant.
+        Numerical-stability constant, added to the root of the second-moment
+        estimate.
 
     n_iter_no_change : int or np.inf, default=10
         Number of epochs without improvement of more than ``tol`` after which
@@ -245,12 +228,98 @@ SHARED_OBJECTIVE_DOC = r"""
     .. math::
 
         \frac{\sum_{i \in B} s_i \ell_i}{\sum_{i \in B} s_i}
-        + \lambda_{1,W} \sum |W| + \lambda_{1,b} \sum |b|
-        + \lambda_{2,W} \sum W^2 + \lambda_{2,b} \sum b^2 ,"""
+%(penalty_terms)s ,"""
+
+#: What every penalty parameter's entry ends with.
+PER_LAYER_DOC = """
+        A float applies to every layer; a sequence gives one non-negative
+        value per layer (``len(hidden_layer_sizes) + 1`` entries)."""
+
+#: What a term lacking a capability is not available with.
+MISSING_CAPABILITY_DOC = {
+    "prox": "with ``l1_method='proximal'`` and a stochastic solver",
+    "lbfgs_reformulations": (
+        f"with ``solver='{LBFGS_SOLVER}'`` and ``l1_method='proximal'``"
+    ),
+}
+
+
+def solver_doc():
+    """The ``solver`` entry: the registry's optimizers, then L-BFGS."""
+    choices = ", ".join(f"'{name}'" for name in [*OPTIMIZERS, LBFGS_SOLVER])
+    optimizers = "".join(
+        f"\n        - '{name}': {summary_line(cls.__doc__)}"
+        for name, cls in OPTIMIZERS.items()
+    )
+    return f"""
+    solver : {{{choices}}}, default={SHARED_DEFAULTS["solver"]!r}
+        The optimizer:
+{optimizers}
+        - '{LBFGS_SOLVER}': Full-batch L-BFGS (scipy's L-BFGS-B)."""
+
+
+def summary_line(docstring):
+    """A class's docstring's first line."""
+    return docstring.strip().splitlines()[0]
+
+
+def penalty_doc(name, row):
+    """A penalty parameter's entry: its row's text, per-layer values, limits."""
+    limits = "".join(
+        f"\n        Not available {where}."
+        for capability, where in MISSING_CAPABILITY_DOC.items()
+        if not row.term.smooth and not getattr(row.term, capability)
+    )
+    return (
+        f"\n    {name} : float or sequence of float, "
+        f"default={SHARED_DEFAULTS[name]!r}"
+        f"{row.doc}{PER_LAYER_DOC}{limits}"
+    )
+
+
+def penalty_terms_doc():
+    """The objective's penalty terms, one per line."""
+    return "\n".join(f"        + {row.formula}" for row in ESTIMATOR_PENALTIES.values())
+
+
+def solvers_using(name):
+    """The stochastic solvers whose optimizer takes estimator parameter ``name``."""
+    return [
+        solver for solver, cls in OPTIMIZERS.items() if name in cls.estimator_parameters
+    ]
+
+
+def note_solver_parameters(text):
+    """Say under each parameter only some optimizers take which solvers use it."""
+    for name in dict.fromkeys(
+        name for cls in OPTIMIZERS.values() for name in cls.estimator_parameters
+    ):
+        solvers = solvers_using(name)
+        when = (
+            f"solver='{solvers[0]}'"
+            if len(solvers) == 1
+            else "solver in {" + ", ".join(f"'{solver}'" for solver in solvers) + "}"
+        )
+        entry = re.compile(rf"(\n    {name} : .*?)(?=\n\n    \w+ :|\Z)", re.DOTALL)
+        note = f"\n        Only used when {when}."
+        text, found = entry.subn(lambda match, note=note: match.group(1) + note, text)
+        if found != 1:
+            raise RuntimeError(f"the shared parameters document {name} {found} times")
+    return text
+
 
 SHARED_DOCS = {
-    "shared_objective": SHARED_OBJECTIVE_DOC,
-    "shared_parameters": SHARED_PARAMETERS_DOC,
+    "shared_objective": SHARED_OBJECTIVE_DOC % {"penalty_terms": penalty_terms_doc()},
+    "shared_parameters": note_solver_parameters(
+        SHARED_PARAMETERS_DOC
+        % {
+            "solver_and_penalties": solver_doc().removeprefix("\n")
+            + "".join(
+                "\n" + penalty_doc(name, row)
+                for name, row in ESTIMATOR_PENALTIES.items()
+            )
+        }
+    ),
     "shared_attributes": SHARED_ATTRIBUTES_DOC,
 }
 

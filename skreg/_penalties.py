@@ -45,6 +45,7 @@ the terms for what it needs (:meth:`NetworkPenalty.require`).
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import Bounds
@@ -889,17 +890,89 @@ CAPABILITIES = {
     "lbfgs_reformulations": "a smooth reformulation for L-BFGS-B,",
 }
 
-#: Estimator parameter -> (term, the parameters it penalizes: 'weights' or
-#: 'biases'). Each parameter is a lambda per layer (or one for all).
+
+class PenaltyParameter(NamedTuple):
+    r"""An estimator parameter that puts one penalty term on each layer.
+
+    A row of :data:`ESTIMATOR_PENALTIES`: everything the package needs to
+    know of a penalty hyperparameter. The estimators' signatures (default
+    0.0, no penalty), their parameter constraints, the objective and the
+    parameter's entry in their docstrings, the search's order of lambdas and
+    the collapse warning are all made from the rows.
+
+    Attributes
+    ----------
+    term : type
+        The :class:`PenaltyTerm` subclass.
+    parameters : {'weights', 'biases'}
+        What it penalizes in each layer.
+    formula : str
+        The term in the objective, in LaTeX (``\lambda_{1,W} \sum |W|``).
+    doc : str
+        The parameter's description in the docstrings, without the sentence
+        on per-layer values that every penalty parameter shares.
+    """
+
+    term: type
+    parameters: str
+    formula: str
+    doc: str
+
+
+#: Estimator parameter -> :class:`PenaltyParameter`. Each parameter is a
+#: lambda per layer (or one for all). A new penalty is a term class and a row
+#: here; the contract tests of tests/test_penalties.py run its term.
 ESTIMATOR_PENALTIES = {
-    "l1_weight": (L1, "weights"),
-    "l1_bias": (L1, "biases"),
-    "l2_weight": (L2, "weights"),
-    "l2_bias": (L2, "biases"),
-    "group_l1_weight": (GroupLasso, "weights"),
+    "l1_weight": PenaltyParameter(
+        L1,
+        "weights",
+        r"\lambda_{1,W} \sum |W|",
+        r"""
+        :math:`\lambda_{1,W}`: strength of the penalty
+        :math:`\lambda_{1,W} \sum |W|` on the weights, with gradient
+        :math:`\lambda_{1,W}\,\mathrm{sign}_+(W)` (+1 at zero).""",
+    ),
+    "l1_bias": PenaltyParameter(
+        L1,
+        "biases",
+        r"\lambda_{1,b} \sum |b|",
+        r"""
+        :math:`\lambda_{1,b}`: the same L1 penalty on the biases.""",
+    ),
+    "l2_weight": PenaltyParameter(
+        L2,
+        "weights",
+        r"\lambda_{2,W} \sum W^2",
+        r"""
+        :math:`\lambda_{2,W}`: strength of :math:`\lambda_{2,W} \sum W^2`
+        on the weights, with gradient :math:`2 \lambda_{2,W} W`. Unlike
+        scikit-learn's ``alpha`` there is no factor 1/2 and no division by the
+        batch size: ``alpha = 2 * batch_size * l2_weight`` is the equivalent.""",
+    ),
+    "l2_bias": PenaltyParameter(
+        L2,
+        "biases",
+        r"\lambda_{2,b} \sum b^2",
+        r"""
+        :math:`\lambda_{2,b}`: the same L2 penalty on the biases.""",
+    ),
+    "group_l1_weight": PenaltyParameter(
+        GroupLasso,
+        "weights",
+        r"\lambda_{G} \sum_i \|W_{i,:}\|_2",
+        r"""
+        :math:`\lambda_{G}`: strength of the group penalty
+        :math:`\lambda_{G} \sum_i \|W_{i,:}\|_2` on each layer's weights,
+        one group per row: the outgoing weights of an input (first layer) or
+        of a hidden unit (later layers). With ``l1_method='proximal'`` it
+        sets whole rows exactly to zero, removing inputs and hidden units
+        (see :meth:`sparsity`, ``feature_importances_`` and :meth:`compact`).
+        Its gradient is :math:`\lambda_G W_{i,:} / \|W_{i,:}\|_2`, 0 for a
+        zero row.""",
+    ),
 }
 
 #: The penalty terms by name, in the order a coordinate's terms are added:
-#: those of ESTIMATOR_PENALTIES, in its order (a new term is one class and
-#: one row there; the contract tests of tests/test_penalties.py run it).
-TERMS = {term.__name__: term for term, _ in ESTIMATOR_PENALTIES.values()}
+#: those of ESTIMATOR_PENALTIES, in its order (the contract tests of
+#: tests/test_penalties.py run each).
+TERMS = {row.term.__name__: row.term for row in ESTIMATOR_PENALTIES.values()}

@@ -188,8 +188,12 @@ def _change_cost(name):
     weights to or from exact zeros) more than a smooth one's. Ties keep the
     registry's order.
     """
-    term, part = ESTIMATOR_PENALTIES[name]
-    return (part != "weights", term.smooth, list(ESTIMATOR_PENALTIES).index(name))
+    row = ESTIMATOR_PENALTIES[name]
+    return (
+        row.parameters != "weights",
+        row.term.smooth,
+        list(ESTIMATOR_PENALTIES).index(name),
+    )
 
 
 #: The order in which the lambdas are kept fixed between a parent and its

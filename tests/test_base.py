@@ -1217,26 +1217,69 @@ def documented_parameters(cls):
     return re.findall(r"^    (\w+) :", section, flags=re.MULTILINE)
 
 
+def documented_defaults(cls):
+    """Parameter name -> the ``default=...`` text of its docstring entry."""
+    import re
+
+    return dict(re.findall(r"^    (\w+) : .*default=(.+)$", cls.__doc__, re.MULTILINE))
+
+
 @pytest.mark.parametrize(
     "Estimator", [MLPRegularizedClassifier, MLPRegularizedRegressor]
 )
 def test_signature_constraints_and_docs_list_the_same_parameters(Estimator):
+    import ast
     import inspect
 
-    from skreg._base import BaseMLPRegularized
-
-    signature = list(inspect.signature(Estimator.__init__).parameters)[1:]
-    base = list(inspect.signature(BaseMLPRegularized.__init__).parameters)[1:]
-    assert set(Estimator._parameter_constraints) == set(signature)
-    assert documented_parameters(Estimator) == signature
-    # The estimator adds its own parameters after the shared ones, which it
-    # passes to the base (whose __init__ has no defaults: one forgotten is a
-    # TypeError), and get_params returns every one as given.
-    assert signature[: len(base)] == base
-    values = {name: object() for name in signature}
-    params = Estimator(**values).get_params(deep=False)
-    assert all(params[name] is values[name] for name in signature)
-    # Every penalty of the registry is a parameter.
+    from skreg._base import SHARED_DEFAULTS
     from skreg._penalties import ESTIMATOR_PENALTIES
 
-    assert set(ESTIMATOR_PENALTIES) <= set(base)
+    signature = inspect.signature(Estimator)
+    names = list(signature.parameters)
+    assert set(Estimator._parameter_constraints) == set(names)
+    assert documented_parameters(Estimator) == names
+    # The documented defaults are the signature's.
+    defaults = documented_defaults(Estimator)
+    for name, parameter in signature.parameters.items():
+        assert ast.literal_eval(defaults[name]) == parameter.default, name
+    # The shared parameters come first, in the table's order, the
+    # estimator's own after them; every penalty of the registry is one.
+    assert names[: len(SHARED_DEFAULTS)] == list(SHARED_DEFAULTS)
+    assert set(ESTIMATOR_PENALTIES) <= set(SHARED_DEFAULTS)
+    # get_params returns every parameter as given, by keyword...
+    values = {name: object() for name in names}
+    params = Estimator(**values).get_params(deep=False)
+    assert all(params[name] is values[name] for name in names)
+    # ...and the first two by position too, as scikit-learn's MLP.
+    model = Estimator((7,), "tanh", l1_weight=0.5)
+    assert (model.hidden_layer_sizes, model.activation) == ((7,), "tanh")
+    assert model.l1_weight == 0.5 and model.max_iter == 200
+
+
+@pytest.mark.parametrize(
+    "arguments, kwargs, message",
+    [
+        ((), {"l3_weight": 1.0}, "unexpected keyword argument 'l3_weight'"),
+        (((7,), "tanh", "adam"), {}, "too many positional arguments"),
+        (((7,),), {"hidden_layer_sizes": (3,)}, "multiple values"),
+    ],
+)
+@pytest.mark.parametrize(
+    "Estimator", [MLPRegularizedClassifier, MLPRegularizedRegressor]
+)
+def test_a_wrong_argument_is_a_type_error_naming_the_estimator(
+    Estimator, arguments, kwargs, message
+):
+    with pytest.raises(TypeError, match=rf"{Estimator.__name__}.*{message}"):
+        Estimator(*arguments, **kwargs)
+
+
+def test_the_optimizers_parameters_say_which_solvers_use_them():
+    from skreg._optimizers import OPTIMIZERS
+
+    docs = MLPRegularizedClassifier.__doc__
+    for solver, cls in OPTIMIZERS.items():
+        assert f"- '{solver}': " in docs
+        for name in cls.estimator_parameters:
+            entry = docs.split(f"\n    {name} : ", 1)[1].split("\n\n    ", 1)[0]
+            assert "Only used when solver" in entry and f"'{solver}'" in entry

@@ -201,7 +201,7 @@ def stable(parameters):
         and parameters["l1_method"] == "proximal"
         and any(
             parameters[name] > 0 and not (term.smooth or term.lbfgs_reformulations)
-            for name, (term, _) in ESTIMATOR_PENALTIES.items()
+            for name, (term, *_) in ESTIMATOR_PENALTIES.items()
         )
     )
     return (
@@ -361,7 +361,7 @@ NONE_Y[2] = None
 # Every lambda of a term acting on each coordinate alone: lbfgs refuses a
 # grouped term with l1_method='proximal' (tested in test_proximal.py).
 ALL_LAMBDAS_1E6 = {
-    name: 1e6 for name, (term, _) in ESTIMATOR_PENALTIES.items() if not term.grouped
+    name: 1e6 for name, (term, *_) in ESTIMATOR_PENALTIES.items() if not term.grouped
 }
 
 C, R = MLPRegularizedClassifier, MLPRegularizedRegressor
