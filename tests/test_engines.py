@@ -457,7 +457,15 @@ def test_engines_declare_the_terms_and_optimizers_they_fuse():
     if not numba_available():
         pytest.skip("numba is not installed")
     engine = _engines.numba_engine()
-    for optimizer_class in OPTIMIZERS.values():
+    assert set(engine.fused_steps) <= set(OPTIMIZERS.values())
+    for solver, optimizer_class in OPTIMIZERS.items():
+        if optimizer_class not in engine.fused_steps:
+            # An optimizer without kernel is named by the user's parameter.
+            assert engine.numpy_passes(l1_l2, optimizer_class) == [
+                f"solver={solver!r}"
+            ]
+            assert engine.fused_step(l1_l2, optimizer_class) is None
+            continue
         assert engine.numpy_passes(l1_l2, optimizer_class) == []
         assert engine.fused_step(l1_l2, optimizer_class) is not None
         # A term without kernel is named by the user's parameter, and the

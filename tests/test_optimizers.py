@@ -228,8 +228,8 @@ def test_make_optimizer_builds_from_the_estimators_parameters():
 
 
 def test_an_unknown_solver_name_raises_instead_of_training_with_another():
-    with pytest.raises(ValueError, match="solver='rmsprop' names no stochastic"):
-        make_optimizer("rmsprop", 3, np.float64, {"learning_rate_init": 0.1})
+    with pytest.raises(ValueError, match="solver='no-such' names no stochastic"):
+        make_optimizer("no-such", 3, np.float64, {"learning_rate_init": 0.1})
 
 
 def test_the_solver_constraint_comes_from_the_registry():

@@ -28,6 +28,7 @@ from skreg import (
     WarmStartGridSearchCV,
     skops_trusted_types,
 )
+from skreg import _optimizers
 from skreg._base import SOLVERS
 from skreg._optimizers import SCHEDULES
 
@@ -38,7 +39,11 @@ TASKS = {
     "regression": MLPRegularizedRegressor,
     "multioutput": MLPRegularizedRegressor,
 }
-OPTIMIZERS = {"sgd": "SGDOptimizer", "adam": "AdamOptimizer", "lbfgs": None}
+#: solver -> the optimizer class a fitted model keeps (None: lbfgs keeps none).
+OPTIMIZERS = {
+    **{name: cls.__name__ for name, cls in _optimizers.OPTIMIZERS.items()},
+    "lbfgs": None,
+}
 ESTIMATOR_TYPES = {
     MLPRegularizedClassifier: "skreg._classifier.MLPRegularizedClassifier",
     MLPRegularizedRegressor: "skreg._regressor.MLPRegularizedRegressor",
