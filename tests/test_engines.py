@@ -461,9 +461,7 @@ def test_engines_declare_the_terms_and_optimizers_they_fuse():
     for solver, optimizer_class in OPTIMIZERS.items():
         if optimizer_class not in engine.fused_steps:
             # An optimizer without kernel is named by the user's parameter.
-            assert engine.numpy_passes(l1_l2, optimizer_class) == [
-                f"solver={solver!r}"
-            ]
+            assert engine.numpy_passes(l1_l2, optimizer_class) == [f"solver={solver!r}"]
             assert engine.fused_step(l1_l2, optimizer_class) is None
             continue
         assert engine.numpy_passes(l1_l2, optimizer_class) == []

@@ -26,9 +26,9 @@ from skreg import (
     MLPRegularizedClassifier,
     MLPRegularizedRegressor,
     WarmStartGridSearchCV,
+    _optimizers,
     skops_trusted_types,
 )
-from skreg import _optimizers
 from skreg._base import SOLVERS
 from skreg._optimizers import SCHEDULES
 
