@@ -308,9 +308,15 @@ def test_term_and_a_penalty_of_it_pickle(term):
     )
 
 
+@pytest.mark.parametrize("per_coordinate", [False, True], ids=["scalar", "metric"])
 @pytest.mark.parametrize("term", [t for t in ALL_TERMS if t.prox])
-def test_prox_is_the_numerical_argmin(term):
-    """prox_{tau phi}(v) = argmin_x 1/2 ||x - v||^2 + tau phi(x)."""
+def test_prox_is_the_numerical_argmin(term, per_coordinate):
+    r"""prox_{tau phi}(v) = argmin_x 1/2 ||x - v||^2 + tau phi(x).
+
+    With per-coordinate steps :math:`\eta_j` (adam's), the thresholds
+    :math:`\tau \eta_j` give the argmin in the optimizer's metric,
+    :math:`\sum_j (x_j - v_j)^2 / (2 \eta_j) + \tau \phi(x)`.
+    """
     rng = np.random.RandomState(2)
     shape = (2, 3) if term.grouped else (4,)
     size = int(np.prod(shape))
@@ -318,14 +324,16 @@ def test_prox_is_the_numerical_argmin(term):
     for scale in (1.0, 1.0, 0.3, 0.1, 2.0):
         v = scale * rng.normal(size=size)
         tau = rng.uniform(0.1, 1.5)
+        steps = rng.uniform(0.2, 2.0, size=size) if per_coordinate else np.ones(size)
 
-        def objective(x, v=v, tau=tau):
-            return 0.5 * np.sum((x - v) ** 2) + tau * term.value(
+        def objective(x, v=v, tau=tau, steps=steps):
+            return 0.5 * np.sum((x - v) ** 2 / steps) + tau * term.value(
                 x.reshape(shape), 1.0, np.empty(shape)
             )
 
         x = v.copy()
-        term.prox(x.reshape(shape), tau, np.empty(shape))
+        threshold = (tau * steps).reshape(shape) if per_coordinate else tau
+        term.prox(x.reshape(shape), threshold, np.empty(shape))
         options = {"xtol": 1e-10, "ftol": 1e-14}
         numerical = minimize(objective, v, method="Powell", options=options).x
         assert objective(x) <= objective(numerical) + 1e-12
