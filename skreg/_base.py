@@ -528,7 +528,7 @@ class BaseMLPRegularized(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta)
         >>> y = X[:, 0] - 2 * X[:, 1]
         >>> model = MLPRegularizedRegressor(
         ...     hidden_layer_sizes=(16,), solver="sgd", learning_rate_init=0.01,
-        ...     group_l1_weight=0.05, l1_method="proximal", max_iter=300,
+        ...     group_l1_weight=0.05, l1_method="proximal", max_iter=1000,
         ...     random_state=0).fit(X, y)
         >>> small = model.compact()
         >>> small.hidden_layer_sizes[0] < 16

@@ -358,10 +358,13 @@ INF_X[3, 2] = np.inf
 HUGE_FLOAT32_X = np.float32(1e30) * X_UNIT.astype(np.float32)
 NONE_Y = Y_REAL.astype(object)
 NONE_Y[2] = None
-# Every lambda of a term acting on each coordinate alone: lbfgs refuses a
-# grouped term with l1_method='proximal' (tested in test_proximal.py).
+# Every lambda that every solver trains with either l1_method: lbfgs refuses
+# a non-smooth term without a smooth reformulation (the group term) with
+# l1_method='proximal' (tested in test_proximal.py).
 ALL_LAMBDAS_1E6 = {
-    name: 1e6 for name, (term, *_) in ESTIMATOR_PENALTIES.items() if not term.grouped
+    name: 1e6
+    for name, (term, *_) in ESTIMATOR_PENALTIES.items()
+    if term.smooth or term.lbfgs_reformulations
 }
 
 C, R = MLPRegularizedClassifier, MLPRegularizedRegressor
