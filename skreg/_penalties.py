@@ -251,6 +251,13 @@ class L2(PenaltyTerm):
         diagonal += 2.0 * strength
 
 
+#: Newton's method for the group term's prox in adam's metric stops when
+#: every row's equation holds to this relative precision...
+METRIC_PROX_TOLERANCE = 1e-12
+#: ...or after this many steps (it converges quadratically from its start).
+METRIC_PROX_ITERATIONS = 50
+
+
 class GroupLasso(PenaltyTerm):
     r"""The group term :math:`\lambda \sum_i \|W_{i,:}\|_2` on one weight block.
 
@@ -363,8 +370,18 @@ class GroupLasso(PenaltyTerm):
         theta += 0.0
 
     @staticmethod
-    def _metric_prox(theta, threshold, iterations=50):
-        """The rows' proximal step with per-coordinate thresholds, in place."""
+    def _metric_prox(theta, threshold, iterations=METRIC_PROX_ITERATIONS):
+        r"""The rows' proximal step with per-coordinate thresholds, in place.
+
+        For each row :math:`v` with thresholds :math:`t`: zero when
+        :math:`\sum_j v_j^2 / t_j^2 \le 1`, else :math:`x_j = v_j r / (r +
+        t_j)`, with :math:`r` the root of :math:`h(r) = \phi(r)^{-1/2} - 1`,
+        :math:`\phi(r) = \sum_j v_j^2 / (r + t_j)^2`. Newton's method starts
+        from the root for equal thresholds, :math:`\|v\|_2 - \bar t`, with
+        :math:`\bar t` the mean of the thresholds weighted by :math:`v_j^2`
+        (exact when the thresholds are equal), and stops when every row's
+        :math:`|h| \le` ``METRIC_PROX_TOLERANCE``.
+        """
         v = theta.astype(np.float64)
         t = np.asarray(threshold, dtype=np.float64)
         squares = v * v
@@ -372,19 +389,21 @@ class GroupLasso(PenaltyTerm):
         with np.errstate(divide="ignore", invalid="ignore"):
             scaled = np.where(squares > 0, squares / (t * t), 0.0)
         keep = scaled.sum(axis=1) > 1.0
-        r = np.zeros(theta.shape[0])
+        squares, t = squares[keep], t[keep]
+        total = squares.sum(axis=1)
+        r = np.maximum(np.sqrt(total) - (squares * t).sum(axis=1) / total, 0.0)
         for _ in range(iterations):
-            shifted = r[keep, None] + t[keep]
-            phi = (squares[keep] / shifted**2).sum(axis=1)
-            dphi = -2.0 * (squares[keep] / shifted**3).sum(axis=1)
+            inverse = 1.0 / (r[:, None] + t)
+            terms = squares * inverse * inverse
+            phi = terms.sum(axis=1)
+            dphi = -2.0 * (terms * inverse).sum(axis=1)
             # h(r) = phi^(-1/2) - 1, h' = -phi^(-3/2) phi' / 2.
             h = phi**-0.5 - 1.0
-            step = h / (-0.5 * phi**-1.5 * dphi)
-            r[keep] = np.maximum(r[keep] - step, 0.0)
-            if np.all(np.abs(h) <= 1e-12):
+            np.maximum(r - h / (-0.5 * phi**-1.5 * dphi), 0.0, out=r)
+            if not h.size or np.abs(h).max() <= METRIC_PROX_TOLERANCE:
                 break
         factor = np.zeros_like(v)
-        factor[keep] = r[keep, None] / (r[keep, None] + t[keep])
+        factor[keep] = r[:, None] / (r[:, None] + t)
         theta *= factor.astype(theta.dtype)
 
 
