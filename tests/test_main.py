@@ -42,26 +42,47 @@ def tiny_run(tmp_path_factory):
     return output.getvalue(), figure
 
 
-def table_row(report, model, setting_start):
-    """The cells of the first table's row for ``model`` whose setting starts so."""
-    for line in report.splitlines():
-        cells = re.split(r"\s{2,}", line.strip())
-        if cells[0] == model and cells[1].startswith(setting_start):
-            return dict(zip(FIRST_TABLE_COLUMNS, cells, strict=True))
-    raise AssertionError(f"no row {model} {setting_start!r} in\n{report}")
-
-
 FIRST_TABLE_COLUMNS = [
     "model",
     "setting",
-    "test accuracy",
-    "zero weights",
-    "inputs kept",
-    "informative kept",
-    "units kept",
+    "chosen by",
+    "test acc",
+    "zero W1",
+    "inputs",
+    "informative",
+    "units",
     "mean |bias|",
     "zero biases",
 ]
+
+
+def first_table(report):
+    """The first table's rows, as dicts of their cells, in order."""
+    lines = report.splitlines()
+    header = next(
+        index
+        for index, line in enumerate(lines)
+        if re.split(r"\s{2,}", line.strip()) == FIRST_TABLE_COLUMNS
+    )
+    rows = []
+    for line in lines[header + 2 :]:
+        if not line.strip():
+            break
+        cells = re.split(r"\s{2,}", line.strip())
+        rows.append(dict(zip(FIRST_TABLE_COLUMNS, cells, strict=True)))
+    return rows
+
+
+def table_row(report, model, setting_start, chosen_by=None):
+    """The first table's row for ``model`` whose setting starts so (and chosen so)."""
+    for row in first_table(report):
+        if (
+            row["model"] == model
+            and row["setting"].startswith(setting_start)
+            and chosen_by in (None, row["chosen by"])
+        ):
+            return row
+    raise AssertionError(f"no row {model} {setting_start!r} {chosen_by} in\n{report}")
 
 
 def search_table(report):
@@ -76,15 +97,34 @@ def search_table(report):
 
 def test_report_has_both_tables_and_a_progress_line_per_stage(tiny_run):
     report, _ = tiny_run
-    for label, _ in main_job.SINGLE_PENALTIES:
-        table_row(report, "skreg", label)
-    table_row(report, "skreg", "best of ")
-    table_row(report, "sklearn", "best of GridSearchCV: alpha=")
+    rows = first_table(report)
+    # Who chose each row's lambdas: the hand-set rows, then the group
+    # penalty's search, the l1_weight x l2_weight searches, scikit-learn's.
+    hand_set = [
+        (label, main_job.BY_HAND if lambdas else "-")
+        for label, lambdas in main_job.SINGLE_PENALTIES
+    ]
+    assert [(row["setting"], row["chosen by"]) for row in rows[: len(hand_set)]] == (
+        hand_set
+    )
+    group = rows[len(hand_set)]
+    assert group["setting"].startswith("group_l1_weight=(")
+    assert group["chosen by"] == "GridSearchCV"
+    searched = rows[len(hand_set) + 1 : -1]
+    assert {row["chosen by"] for row in searched} <= {
+        main_job.BOTH_SEARCHES,
+        "WarmStartGridSearchCV",
+        "GridSearchCV",
+    }
+    assert all(row["setting"].startswith("l1_weight=") for row in searched)
+    assert rows[-1]["model"] == "sklearn"
+    assert rows[-1]["setting"].startswith("alpha=")
+    assert all(row["model"] == "skreg" for row in rows[:-1])
     assert "1. Each penalty alone, the best combination, and scikit-learn's" in report
     assert "2. The same search (15 candidates x 3 folds), median of 1 run" in report
     assert set(search_table(report)) == {"GridSearchCV", "WarmStartGridSearchCV"}
     progress = [line for line in report.splitlines() if line.startswith("[")]
-    assert [line[:5] for line in progress] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]
+    assert [line[:5] for line in progress] == [f"[{i}/5]" for i in range(1, 6)]
 
 
 def test_a_progress_line_follows_each_search_run(capsys):
@@ -131,7 +171,7 @@ def test_progress_lines_are_flushed_as_they_happen():
         text=True,
     )
     try:
-        while not (line := job.stdout.readline()).startswith("[1/4]"):
+        while not (line := job.stdout.readline()).startswith("[1/5]"):
             assert line, "the job ended before its first progress line"
         assert job.poll() is None, "the first progress line came only at the end"
         second = job.stdout.readline()
@@ -168,12 +208,12 @@ def test_sklearn_row_is_mlpclassifier_with_its_best_alpha(tiny_run):
     model = search.best_estimator_[-1]
     first = model.coefs_[0]
     biases = np.concatenate(model.intercepts_)
-    row = table_row(report, "sklearn", "best of GridSearchCV: alpha=")
-    assert row["setting"] == f"best of GridSearchCV: alpha={alpha:g}"
-    assert row["test accuracy"] == f"{search.best_estimator_.score(X_test, y_test):.4f}"
-    assert float(row["zero weights"]) == np.mean(first == 0)
+    row = table_row(report, "sklearn", "alpha=", chosen_by="GridSearchCV")
+    assert row["setting"] == f"alpha={alpha:g}"
+    assert row["test acc"] == f"{search.best_estimator_.score(X_test, y_test):.4f}"
+    assert float(row["zero W1"]) == np.mean(first == 0)
     kept = np.flatnonzero(live_units(model.coefs_)[0])
-    assert row["inputs kept"] == f"{kept.size}/{main_job.N_FEATURES}"
+    assert row["inputs"] == f"{kept.size}/{main_job.N_FEATURES}"
     assert row["zero biases"] == f"{np.count_nonzero(biases == 0)}/{biases.size}"
     # The footnote states alpha's l2_weight: alpha / (2 * batch size), the
     # batch being scikit-learn's 'auto' size, min(200, n_samples).
@@ -182,6 +222,50 @@ def test_sklearn_row_is_mlpclassifier_with_its_best_alpha(tiny_run):
     assert f"alpha={alpha:g} is l2_weight={l2_weight:g} on full batches" in notes
     alphas = ", ".join(f"{value:g}" for value in main_job.SKLEARN_ALPHAS)
     assert f"GridSearchCV over {alphas} with the same 3 folds" in notes
+
+
+def test_group_row_is_gridsearchcv_best_over_the_group_grid(tiny_run):
+    # The group penalty's lambdas are chosen on the training data only: the
+    # row is an independent GridSearchCV's best over the grid, refitted, and
+    # its counts are those of that fitted model.
+    report, _ = tiny_run
+    X_train, X_test, y_train, y_test = main_job.make_data(0)
+    search = GridSearchCV(
+        main_job.make_model(TINY_MAX_ITER, 0), main_job.GROUP_GRID, cv=main_job.CV
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X_train, y_train)
+    inputs, units = search.best_params_[f"{main_job.STEP}__group_l1_weight"]
+    model = search.best_estimator_[-1]
+    # The group penalty alone: every other lambda is zero.
+    assert all(
+        model.get_params()[name] == 0
+        for name in ("l1_weight", "l1_bias", "l2_weight", "l2_bias")
+    )
+    row = table_row(report, "skreg", "group_l1_weight=", chosen_by="GridSearchCV")
+    assert row["setting"] == f"group_l1_weight=({inputs:g}, {units:g})"
+    assert row["test acc"] == f"{search.best_estimator_.score(X_test, y_test):.4f}"
+    assert row["zero W1"] == f"{np.mean(model.coefs_[0] == 0):.4f}"
+    kept_units = live_units(model.coefs_)
+    kept_inputs = np.flatnonzero(kept_units[0])
+    assert row["inputs"] == f"{kept_inputs.size}/{main_job.N_FEATURES}"
+    informative = np.count_nonzero(kept_inputs < main_job.N_INFORMATIVE)
+    assert row["informative"] == f"{informative}/{main_job.N_INFORMATIVE}"
+    assert row["units"] == f"{kept_units[1].sum()}/{kept_units[1].size}"
+    # The notes say how it was chosen, with its cross-validated accuracy.
+    notes = " ".join(report.split())
+    grid = main_job.GROUP_GRID[f"{main_job.STEP}__group_l1_weight"]
+    firsts = ", ".join(f"{value:g}" for value in sorted({a for a, _ in grid}))
+    seconds = ", ".join(f"{value:g}" for value in sorted({b for _, b in grid}))
+    assert (
+        f"the best 3-fold cross-validated accuracy ({search.best_score_:.4f}) of "
+        f"GridSearchCV over {firsts} x {seconds} ({len(grid)} candidates"
+    ) in notes
+    assert (
+        f"What the group penalty alone keeps. skreg, best of GridSearchCV "
+        f"({row['setting']}): {kept(row)}, {row['units']} hidden units kept."
+    ) in notes
 
 
 def test_the_footnote_mapping_of_alpha_gives_the_same_fit():
@@ -200,33 +284,35 @@ def test_the_footnote_mapping_of_alpha_gives_the_same_fit():
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
+def kept(row):
+    """A row's kept_summary, from its printed cells."""
+    return (
+        f"test accuracy {row['test acc']}, "
+        f"{float(row['zero W1']):.0%} of first-layer weights exactly 0, "
+        f"{row['inputs']} inputs kept ({row['informative']} informative)"
+    )
+
+
 def test_best_rows_agree_with_the_search_table(tiny_run):
     report, _ = tiny_run
     searches = search_table(report)
     warm = searches["WarmStartGridSearchCV"]
-    row = table_row(report, "skreg", "best of ")
     notes = " ".join(report.split())
     if searches["GridSearchCV"][2] == warm[2]:
-        assert row["setting"] == f"best of both searches: {warm[2]}"
-        assert row["test accuracy"] == warm[4]
+        best = table_row(report, "skreg", "l1_weight=", main_job.BOTH_SEARCHES)
+        assert best["setting"] == warm[2]
+        assert best["test acc"] == warm[4]
         assert "GridSearchCV and WarmStartGridSearchCV chose the same lambdas" in notes
     else:
         assert "GridSearchCV chose other lambdas than WarmStartGridSearchCV" in notes
         for name, cells in searches.items():
-            row = table_row(report, "skreg", f"best of {name}:")
-            assert row["setting"] == f"best of {name}: {cells[2]}"
-            assert row["test accuracy"] == cells[4]
+            row = table_row(report, "skreg", "l1_weight=", name)
+            assert row["setting"] == cells[2]
+            assert row["test acc"] == cells[4]
+        best = table_row(report, "skreg", "l1_weight=", "WarmStartGridSearchCV")
     # The comparison line quotes WarmStartGridSearchCV's best and sklearn's.
-    sklearn = table_row(report, "sklearn", "best of GridSearchCV")
-    best = table_row(report, "skreg", "best of ")
-    alpha = sklearn["setting"].removeprefix("best of GridSearchCV: ")
-
-    def kept(row):
-        return (
-            f"test accuracy {row['test accuracy']}, "
-            f"{float(row['zero weights']):.0%} of first-layer weights exactly 0, "
-            f"{row['inputs kept']} inputs kept ({row['informative kept']} informative)"
-        )
+    sklearn = table_row(report, "sklearn", "alpha=")
+    alpha = sklearn["setting"]
 
     assert (
         f"What the L1 penalties buy. skreg, best of WarmStartGridSearchCV ({warm[2]}): "
@@ -255,14 +341,14 @@ def test_best_rows_name_the_search_that_chose(same):
         {"GridSearchCV": grid, "WarmStartGridSearchCV": warm}, X_test, y_test
     )
     if same:
-        assert [row["setting"] for row in rows] == [
-            "best of both searches: l1_weight=0.01, l2_weight=0"
+        assert [(row["setting"], row["chosen by"]) for row in rows] == [
+            ("l1_weight=0.01, l2_weight=0", main_job.BOTH_SEARCHES)
         ]
         assert "chose the same" in sentence
     else:
-        assert [row["setting"] for row in rows] == [
-            "best of WarmStartGridSearchCV: l1_weight=0.01, l2_weight=0",
-            "best of GridSearchCV: l1_weight=0.02, l2_weight=0",
+        assert [(row["setting"], row["chosen by"]) for row in rows] == [
+            ("l1_weight=0.01, l2_weight=0", "WarmStartGridSearchCV"),
+            ("l1_weight=0.02, l2_weight=0", "GridSearchCV"),
         ]
         assert "chose other lambdas" in sentence
     assert all(row["model"] == "skreg" for row in rows)
@@ -273,16 +359,17 @@ def test_rows_report_what_the_models_kept():
     assert X_train.shape == (main_job.N_TRAIN, main_job.N_FEATURES)
     pipeline = main_job.make_model(5, 0, l1_bias=0.01)
     main_job.quietly(lambda: pipeline.fit(X_train, y_train))
-    row = main_job.describe("l1_bias", pipeline, X_test, y_test)
+    row = main_job.describe("l1_bias", main_job.BY_HAND, pipeline, X_test, y_test)
+    assert (row["setting"], row["chosen by"]) == ("l1_bias", main_job.BY_HAND)
     biases = np.concatenate(pipeline[-1].intercepts_)
     # The proximal L1 bias penalty zeroes biases exactly; the row counts them.
     assert row["zero biases"] == f"{np.count_nonzero(biases == 0)}/{biases.size}"
     units = live_units(pipeline[-1].coefs_)
     kept = np.flatnonzero(units[0])
-    assert row["inputs kept"] == f"{kept.size}/{main_job.N_FEATURES}"
+    assert row["inputs"] == f"{kept.size}/{main_job.N_FEATURES}"
     assert np.all(pipeline[-1].feature_importances_[kept] > 0)
-    assert row["units kept"] == f"{units[1].sum()}/{units[1].size}"
-    assert row["test accuracy"] == pipeline.score(X_test, y_test)
+    assert row["units"] == f"{units[1].sum()}/{units[1].size}"
+    assert row["test acc"] == pipeline.score(X_test, y_test)
 
 
 def test_plot_saves_the_search_figure(tiny_run):
