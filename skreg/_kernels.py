@@ -1462,4 +1462,4 @@ FUSED_STEPS = {
 }
 
 #: The penalty terms the fused steps compute (:func:`segment_arrays`).
-FUSED_TERMS = frozenset({L1, L2})
+FUSED_TERMS = frozenset({L1, L2, GroupLasso})
