@@ -56,7 +56,9 @@ def test_group_table_times_each_solver_penalty_and_engine(capsys):
     assert all(len(runs) == 3 and min(runs) > 0 for runs in times.values())
     rows = capsys.readouterr().out.splitlines()
     n_rows = len(bench_fit.GROUP_SOLVERS) * len(bench_fit.GROUP_PENALTIES)
-    table = rows[-n_rows - len(bench_fit.GROUP_SOLVERS) : -len(bench_fit.GROUP_SOLVERS)]
+    # The table, then a ratio per solver and group lambda.
+    n_ratios = len(bench_fit.GROUP_SOLVERS) * (len(bench_fit.GROUP_PENALTIES) - 1)
+    table = rows[-n_rows - n_ratios : -n_ratios]
     assert [row.split()[:2] for row in table] == [
         [solver, penalty]
         for solver in bench_fit.GROUP_SOLVERS
