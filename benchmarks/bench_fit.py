@@ -33,7 +33,7 @@ group term (``group_l1_weight``, two lambdas: one that removes no row in
 the 5 epochs, one that removes many) against L1 (``l1_weight``), with
 ``l1_method='proximal'``, on make_classification 20,000 x 100 in float32,
 hidden (64,), batches of 200 (100 steps an epoch), adam and sgd, BLAS on
-one thread, the fits of both engines and both penalties in turns. Printed per
+one thread, the fits of both engines and all penalties in turns. Printed per
 solver and penalty: each engine's median milliseconds per epoch, their ratio,
 and the inputs and hidden units each engine's model removed. Run it alone
 with ``--group``.
