@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/bench_fit.py            # both workloads, float64 and float32
     python benchmarks/bench_fit.py --quick    # fewer repeats
+    python benchmarks/bench_fit.py --group    # the group term's table alone
 
 For each workload and dtype, skreg with each engine ('numpy', and 'numba'
 when numba is installed) and scikit-learn are fitted in turns (numpy, numba,
@@ -26,6 +27,16 @@ peak of fit's own allocations traced by tracemalloc, in a separate untimed
 fit) next to the size of the training data (X and the one-hot targets) +
 model + optimizer state, and both models' training accuracies. The machine is
 shared and noisy: compare the ratios, not the absolute times.
+
+A further table times the penalty terms' passes in each engine: the
+group term (``group_l1_weight``, two lambdas: one that removes no row in
+the 5 epochs, one that removes many) against L1 (``l1_weight``), with
+``l1_method='proximal'``, on make_classification 20,000 x 100 in float32,
+hidden (64,), batches of 200 (100 steps an epoch), adam and sgd, BLAS on
+one thread, the fits of both engines and all penalties in turns. Printed per
+solver and penalty: each engine's median milliseconds per epoch, their ratio,
+and the inputs and hidden units each engine's model removed. Run it alone
+with ``--group``.
 
 A last table fits the largest workload in float32 with the default engine
 from three layouts of the same data, in turns: a row-major (C-ordered) array,
@@ -235,7 +246,102 @@ def run(quick):
     print("\nPenalty overhead (epoch with all four penalties / with L2 only):")
     for name, dtype, engine, ratio in overheads:
         print(f"  {name:<20}{dtype:<9}{engine:<8}{ratio:.3f}")
+    group_penalty(quick)
     layouts(quick)
+
+
+#: The group term's workload: samples, features, hidden layers, epochs.
+GROUP_WORKLOAD = (20_000, 100, (64,), 5)
+#: The penalties compared, with l1_method='proximal': name -> lambdas. The
+#: weaker group lambda removes no row in 5 epochs (every row takes the group
+#: term's full proximal step), the stronger most noise inputs (adam) or some
+#: hidden units (sgd).
+GROUP_PENALTIES = {
+    "l1=1e-4": {"l1_weight": 1e-4},
+    "group=1e-3": {"group_l1_weight": 1e-3},
+    "group=1e-2": {"group_l1_weight": 1e-2},
+}
+#: Solver -> learning_rate_init.
+GROUP_SOLVERS = {"adam": 1e-3, "sgd": 1e-2}
+
+
+def group_penalty(quick, workload=GROUP_WORKLOAD):
+    """Epoch times of the L1 and the group term, per engine and solver."""
+    from threadpoolctl import threadpool_limits
+
+    n_samples, n_features, hidden, epochs = workload
+    repeats = 3 if quick else 7
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=n_features // 5,
+        random_state=0,
+    )
+    X = X.astype(np.float32)
+    models = {
+        (solver, penalty, engine): MLPRegularizedClassifier(
+            hidden_layer_sizes=hidden,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            l1_method="proximal",
+            max_iter=epochs,
+            n_iter_no_change=epochs + 1,
+            engine=engine,
+            random_state=0,
+            **lambdas,
+        )
+        for solver, learning_rate_init in GROUP_SOLVERS.items()
+        for penalty, lambdas in GROUP_PENALTIES.items()
+        for engine in engines()
+    }
+    times = {key: [] for key in models}
+    with threadpool_limits(limits=1, user_api="blas"):
+        for model in models.values():
+            # Compiles numba's kernels for this dtype (or loads them).
+            timed_fit(clone(model).set_params(max_iter=1), X, y)
+        for _ in range(repeats):
+            for key, model in models.items():
+                times[key].append(timed_fit(model, X, y))
+    print(
+        f"\nPenalty terms, l1_method='proximal' ({n_samples:,} x {n_features}, "
+        f"float32, hidden {hidden}, {epochs} epochs, BLAS on 1 thread, "
+        f"median of {repeats}):"
+    )
+    header = f"{'solver':<8}{'penalty':<12}" + "".join(
+        f"{engine + ' ms/ep':>15}{engine + ' removed':>16}" for engine in engines()
+    )
+    if len(engines()) > 1:
+        header += f"{'numba/numpy':>13}"
+    print(header)
+    print("-" * len(header))
+    for solver in GROUP_SOLVERS:
+        for penalty in GROUP_PENALTIES:
+            row = f"{solver:<8}{penalty:<12}"
+            epoch = {}
+            for engine in engines():
+                model = models[(solver, penalty, engine)]
+                epoch[engine] = statistics.median(times[(solver, penalty, engine)])
+                epoch[engine] /= epochs
+                unused = model.sparsity()["n_unused_inputs"]
+                removed = f"{unused[0]} in, {unused[1]} hid"
+                row += f"{1e3 * epoch[engine]:>15.1f}{removed:>16}"
+            if len(epoch) > 1:
+                row += f"{epoch['numba'] / epoch['numpy']:>13.2f}"
+            print(row)
+    l1, *groups = GROUP_PENALTIES
+    for solver in GROUP_SOLVERS:
+        for group in groups:
+            ratios = ", ".join(
+                f"{engine} "
+                + format(
+                    statistics.median(times[(solver, group, engine)])
+                    / statistics.median(times[(solver, l1, engine)]),
+                    ".2f",
+                )
+                for engine in engines()
+            )
+            print(f"  {group} / {l1} epoch, {solver}: {ratios}")
+    return times
 
 
 def dataframe(X):
@@ -285,8 +391,15 @@ def layouts(quick):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    quick = parser.parse_args().quick
-    run(quick)
+    parser.add_argument(
+        "--group", action="store_true", help="only the penalty terms' table"
+    )
+    arguments = parser.parse_args()
+    if arguments.group:
+        describe_machine()
+        group_penalty(arguments.quick)
+    else:
+        run(arguments.quick)
 
 
 if __name__ == "__main__":

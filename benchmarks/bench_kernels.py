@@ -323,7 +323,7 @@ def parallel_adam_pieces(size, segments, n_pieces):
     Returns lo, hi (int64) and l1, l2 (float64) per chunk; zero strengths
     outside the segments.
     """
-    starts, stops, l1, l2 = segments
+    starts, stops, l1, l2 = segments[:4]
     runs, position = [], 0
     for start, stop, strength_1, strength_2 in zip(starts, stops, l1, l2, strict=True):
         runs += [(position, start, 0.0, 0.0), (start, stop, strength_1, strength_2)]
@@ -355,6 +355,7 @@ def parallel_adam_step(
         abs_sums[p], square_sums[p] = _kernels._adam_slice(
             params[a:b], gradient[a:b], m[a:b], v[a:b], lr, b1, c1, b2, c2, eps,
             dtype(l1[p]), dtype(2.0 * l2[p]), l1[p] != 0, l2[p] != 0, False,
+            dtype(0), False,
         )  # fmt: skip
     penalty = 0.0
     for p in range(lo.shape[0]):

@@ -44,6 +44,28 @@ def test_layout_table_has_a_row_per_layout(monkeypatch, capsys):
     assert [row[:24].strip() for row in rows] == list(bench_fit.LAYOUTS)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_group_table_times_each_solver_penalty_and_engine(capsys):
+    times = bench_fit.group_penalty(quick=True, workload=(200, 10, (4,), 1))
+    assert set(times) == {
+        (solver, penalty, engine)
+        for solver in bench_fit.GROUP_SOLVERS
+        for penalty in bench_fit.GROUP_PENALTIES
+        for engine in bench_fit.engines()
+    }
+    assert all(len(runs) == 3 and min(runs) > 0 for runs in times.values())
+    rows = capsys.readouterr().out.splitlines()
+    n_rows = len(bench_fit.GROUP_SOLVERS) * len(bench_fit.GROUP_PENALTIES)
+    # The table, then a ratio per solver and group lambda.
+    n_ratios = len(bench_fit.GROUP_SOLVERS) * (len(bench_fit.GROUP_PENALTIES) - 1)
+    table = rows[-n_rows - n_ratios : -n_ratios]
+    assert [row.split()[:2] for row in table] == [
+        [solver, penalty]
+        for solver in bench_fit.GROUP_SOLVERS
+        for penalty in bench_fit.GROUP_PENALTIES
+    ]
+
+
 def test_kernel_benchmark_steps_agree_with_numpy():
     pytest.importorskip("numba")
     import bench_kernels

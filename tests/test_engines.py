@@ -47,7 +47,7 @@ def test_with_numba_the_kernels_load():
 # ----------------------------------------------------------------------
 # Both engines train the same models, to rounding.
 # ----------------------------------------------------------------------
-from numpy.testing import assert_allclose  # noqa: E402
+from numpy.testing import assert_allclose, assert_array_equal  # noqa: E402
 
 from conftest import ESTIMATOR_OF_TASK, make_problem  # noqa: E402
 from skreg import MLPRegularizedClassifier, MLPRegularizedRegressor  # noqa: E402
@@ -112,6 +112,57 @@ def test_numba_engine_trains_the_numpy_engines_model(
     ):
         assert ours.dtype == dtype
         assert_allclose(ours, theirs, rtol=rtol, atol=rtol * 1e-2)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("l1_method", ["subgradient", "proximal"])
+@pytest.mark.parametrize("solver, learning_rate_init", [("sgd", 0.05), ("adam", 0.01)])
+def test_numba_engine_fuses_the_group_term_and_removes_the_same_rows(
+    solver, learning_rate_init, l1_method, dtype
+):
+    pytest.importorskip("numba")
+    from sklearn.datasets import make_classification
+    from sklearn.preprocessing import StandardScaler
+
+    # 20 inputs, the first 4 informative: the group term removes noise inputs
+    # and hidden units well away from the threshold in a short fit, so that
+    # rounding cannot flip a row.
+    X, y = make_classification(
+        400, 20, n_informative=4, n_redundant=0, shuffle=False, random_state=0
+    )
+    X = StandardScaler().fit_transform(X).astype(dtype)
+    parameters = dict(
+        hidden_layer_sizes=(16,),
+        solver=solver,
+        learning_rate_init=learning_rate_init,
+        group_l1_weight=[0.02, 0.005],
+        l1_weight=1e-3,
+        l1_method=l1_method,
+        max_iter=30,
+    )
+    with warnings.catch_warnings():
+        # engine='numba' no longer says that a pass runs in NumPy.
+        warnings.simplefilter("error", UserWarning)
+        reference, compiled = fit_both(MLPRegularizedClassifier, X, y, **parameters)
+    rtol = AGREEMENT[dtype]
+    for ours, theirs in zip(compiled.coefs_, reference.coefs_, strict=True):
+        assert ours.dtype == dtype
+        assert_allclose(ours, theirs, rtol=rtol, atol=rtol * 1e-2)
+        # The same rows removed, exactly.
+        assert_array_equal((ours == 0).all(axis=1), (theirs == 0).all(axis=1))
+    for key, value in reference.sparsity().items():
+        assert_array_equal(compiled.sparsity()[key], value)
+    assert_array_equal(
+        compiled.feature_importances_ > 0, reference.feature_importances_ > 0
+    )
+    assert_allclose(
+        compiled.predict_proba(X), reference.predict_proba(X), rtol=rtol, atol=rtol
+    )
+    assert_allclose(compiled.penalty_curve_, reference.penalty_curve_, rtol=rtol)
+    if l1_method == "proximal":
+        # Noise inputs removed, the informative ones kept.
+        kept = reference.feature_importances_ > 0
+        assert kept[:4].all() and not kept.all()
 
 
 def test_engine_numba_without_numba_names_the_extra(monkeypatch):
@@ -447,31 +498,51 @@ def penalty_of(**lambdas):
 
 def test_engines_declare_the_terms_and_optimizers_they_fuse():
     from skreg._optimizers import OPTIMIZERS
+    from skreg._penalties import (
+        ESTIMATOR_PENALTIES,
+        L2,
+        NetworkPenalty,
+        PenaltyEntry,
+    )
 
     l1_l2 = penalty_of(l1_weight=0.1, l2_bias=0.2)
     grouped = penalty_of(l1_weight=0.1, group_l1_weight=0.3)
+
+    class Unfused(L2):
+        """A term that no kernel computes."""
+
+    unfused = NetworkPenalty(
+        grouped.entries
+        + [PenaltyEntry(0, 12, Unfused, 0.4, parameter="made_up_weight")],
+        grouped.size,
+    )
     for optimizer_class in OPTIMIZERS.values():
         # The reference computes everything.
-        assert _engines.NUMPY_ENGINE.numpy_passes(grouped, optimizer_class) == []
-        assert _engines.NUMPY_ENGINE.fused_step(grouped, optimizer_class) is None
+        assert _engines.NUMPY_ENGINE.numpy_passes(unfused, optimizer_class) == []
+        assert _engines.NUMPY_ENGINE.fused_step(unfused, optimizer_class) is None
     if not numba_available():
         pytest.skip("numba is not installed")
     engine = _engines.numba_engine()
     assert set(engine.fused_steps) <= set(OPTIMIZERS.values())
+    # Every term of the estimators' penalties has a kernel.
+    assert engine.fused_terms == {row.term for row in ESTIMATOR_PENALTIES.values()}
     for solver, optimizer_class in OPTIMIZERS.items():
         if optimizer_class not in engine.fused_steps:
             # An optimizer without kernel is named by the user's parameter.
             assert engine.numpy_passes(l1_l2, optimizer_class) == [f"solver={solver!r}"]
             assert engine.fused_step(l1_l2, optimizer_class) is None
             continue
-        assert engine.numpy_passes(l1_l2, optimizer_class) == []
-        assert engine.fused_step(l1_l2, optimizer_class) is not None
+        for penalty in (l1_l2, grouped):
+            assert engine.numpy_passes(penalty, optimizer_class) == []
+            assert engine.fused_step(penalty, optimizer_class) is not None
         # A term without kernel is named by the user's parameter, and the
         # step is NumPy's, not a half-fused one.
-        assert engine.numpy_passes(grouped, optimizer_class) == [
-            "group_l1_weight (GroupLasso)"
+        assert engine.numpy_passes(unfused, optimizer_class) == [
+            "made_up_weight (Unfused)"
         ]
-        assert engine.fused_step(grouped, optimizer_class) is None
+        assert engine.fused_step(unfused, optimizer_class) is None
+    with pytest.raises(ValueError, match=r"not made_up_weight \(Unfused\)"):
+        engine.fuse_penalty(unfused)
 
     class OtherOptimizer:
         pass

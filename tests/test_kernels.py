@@ -8,6 +8,7 @@ order (penalty and loss values), they must agree to a few ulps of the dtype.
 """
 
 import re
+import types
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from skreg import _kernels  # noqa: E402
 from skreg._functions import ACTIVATIONS, DERIVATIVES, LOSSES  # noqa: E402
 from skreg._network import parameter_slices  # noqa: E402
 from skreg._optimizers import AdamOptimizer, SGDOptimizer  # noqa: E402
-from skreg._penalties import NetworkPenalty  # noqa: E402
+from skreg._penalties import GroupLasso, NetworkPenalty, PenaltyEntry  # noqa: E402
 
 DTYPES = [np.float64, np.float32]
 #: Agreement to rounding, for the results that are not the same bits.
@@ -304,6 +305,187 @@ def test_step_matches_reference_over_several_steps(optimizer, dtype, proximal):
         assert np.count_nonzero(params == 0) > 0
 
 
+#: The group term's lambda by optimizer: some rows removed in N_STEPS
+#: steps, not all, in both layers (the optimizers' step sizes differ).
+GROUP_STRENGTH = {"sgd": 1.0, "sgd-momentum": 0.1, "sgd-nesterov": 0.1, "adam": 0.02}
+
+
+def grouped_penalty(strength=0.1):
+    """network_penalty's terms and the group term on every layer's weights:
+    L1 and L2 on the same rows in the first layer, L2 alone in the second."""
+    coef_slices, _ = parameter_slices(LAYER_SIZES)
+    group_entries = [
+        PenaltyEntry(part.start, part.stop, GroupLasso, strength, shape=shape)
+        for part, shape in zip(
+            coef_slices,
+            zip(LAYER_SIZES[:-1], LAYER_SIZES[1:], strict=True),
+            strict=True,
+        )
+    ]
+    penalty = network_penalty()
+    return NetworkPenalty(penalty.entries + group_entries, penalty.size)
+
+
+def grouped_params(size, dtype):
+    """initial_params with rows of unequal norms, and one zero row (-0.0 in it)."""
+    params, _ = initial_params(size, dtype)
+    first, _ = parameter_slices(LAYER_SIZES)[0]
+    rows = params[first].reshape(LAYER_SIZES[0], LAYER_SIZES[1])
+    rows *= np.linspace(0.2, 3.0, LAYER_SIZES[0], dtype=dtype)[:, None]
+    rows[2] = 0.0
+    rows[2, 1] = -0.0
+    return params
+
+
+def assert_same_zeros(actual, expected):
+    """The same entries exactly zero, each with the reference's sign bit."""
+    zeros = expected == 0
+    assert_array_equal(actual == 0, zeros)
+    assert_array_equal(np.signbit(actual[zeros]), np.signbit(expected[zeros]))
+
+
+def zero_rows(params, penalty):
+    """Per group entry, which rows of its block are exactly zero."""
+    return [
+        (entry.view(params) == 0).all(axis=1)
+        for entry in penalty.entries
+        if entry.term is GroupLasso
+    ]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_group_kernels_match_the_terms_methods(dtype):
+    rng = np.random.default_rng(7)
+    theta = (rng.normal(size=(9, 4)) * np.linspace(0.1, 2.0, 9)[:, None]).astype(dtype)
+    theta[3] = 0.0
+    theta[3, 0] = -0.0
+    strength = 0.7
+    # Value, and gradient added to a buffer.
+    assert _kernels.group_lasso_value(theta, strength) == pytest.approx(
+        GroupLasso.value(theta, strength, None), rel=RTOL[dtype]
+    )
+    source = rng.normal(size=theta.shape).astype(dtype)
+    gradient, expected_gradient = source.copy(), source.copy()
+    value = _kernels.group_lasso_add_gradient(theta, strength, gradient)
+    expected_value = GroupLasso.add_gradient(
+        theta, strength, expected_gradient, np.empty_like(theta)
+    )
+    assert value == pytest.approx(expected_value, rel=RTOL[dtype])
+    assert gradient.dtype == dtype
+    # Each entry adds at most lambda: its rounding is relative to lambda.
+    assert_allclose(
+        gradient, expected_gradient, rtol=RTOL[dtype], atol=RTOL[dtype] * strength
+    )
+    assert_same_bits(gradient[3], source[3])
+    # Block soft thresholding with a scalar threshold, and the step in adam's
+    # metric with per-coordinate thresholds lambda * eta_t / (sqrt(v) + eps).
+    second_moment = (rng.uniform(0.1, 1.0, size=theta.shape) ** 4).astype(dtype)
+    learning_rate, epsilon = 0.4, 1e-8
+    steps = np.sqrt(second_moment)
+    steps += epsilon
+    np.divide(learning_rate, steps, out=steps)
+    cases = {
+        "scalar": (
+            lambda x: _kernels.group_lasso_prox(x, 1.5),
+            lambda x: GroupLasso.prox(x, 1.5, None),
+        ),
+        "adam": (
+            lambda x: _kernels.group_lasso_adam_prox(
+                x, second_moment, learning_rate, epsilon, strength
+            ),
+            lambda x: GroupLasso.prox(x, steps * strength, None),
+        ),
+    }
+    for kernel, reference in cases.values():
+        actual, expected = theta.copy(), theta.copy()
+        kernel(actual)
+        reference(expected)
+        assert actual.dtype == dtype
+        assert_allclose(actual, expected, rtol=RTOL[dtype], atol=0)
+        assert_same_zeros(actual, expected)
+        assert not np.signbit(actual[actual == 0]).any(), "zeros must be +0.0"
+        # Some rows removed, others kept: both branches ran.
+        removed = (actual == 0).all(axis=1)
+        assert 1 < removed.sum() < theta.shape[0] - 1
+
+
+@pytest.mark.parametrize("proximal", [False, True], ids=["subgradient", "proximal"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_step_with_group_term_matches_reference_over_several_steps(
+    optimizer, dtype, proximal
+):
+    penalty = grouped_penalty(GROUP_STRENGTH[optimizer])
+    size = penalty.size
+    reference = OPTIMIZERS[optimizer](size, dtype)
+    state = [array.copy() for array in reference.state_arrays()]
+    segments = _kernels.segment_arrays(penalty)
+    expected = grouped_params(size, dtype)
+    params = expected.copy()
+    for gradient in gradients(size, dtype):
+        gradient_before = gradient.copy()
+        expected_value = reference_step(
+            reference, penalty, expected, gradient, proximal
+        )
+        value = kernel_step(reference, state, params, gradient, segments, proximal)
+
+        assert value == pytest.approx(expected_value, rel=RTOL[dtype])
+        assert params.dtype == dtype
+        # The row norms are summed in another order than NumPy's einsum:
+        # equal to rounding, not to the bit.
+        assert_allclose(params, expected, rtol=RTOL[dtype], atol=RTOL[dtype] * 1e-2)
+        assert_same_zeros(params, expected)
+        for actual_state, expected_state in zip(
+            state, reference.state_arrays(), strict=True
+        ):
+            assert_allclose(actual_state, expected_state, rtol=RTOL[dtype], atol=0)
+        assert_same_bits(gradient, gradient_before)
+    removed = zero_rows(params, penalty)
+    for actual, wanted in zip(removed, zero_rows(expected, penalty), strict=True):
+        assert_array_equal(actual, wanted)
+    if proximal:
+        # The group's proximal step removed rows, and kept others, in the
+        # layer where L1 acts too and in the one where it does not.
+        for rows in removed:
+            assert 0 < rows.sum() < rows.size
+
+
+@pytest.mark.parametrize("proximal", [False, True], ids=["subgradient", "proximal"])
+@pytest.mark.parametrize("optimizer", ["sgd-nesterov", "adam"])
+def test_step_with_segments_that_cut_rows_and_blocks_matches_reference(
+    optimizer, proximal
+):
+    # Two blocks of 6 x 5: L1 lambdas that change in the middle of a row and
+    # one L1 segment across both blocks' boundary; the second block's last
+    # rows and the coordinates after it in no segment.
+    size = 64
+    penalty = NetworkPenalty(
+        entries(0, 13, 0.02, 0.01)
+        + entries(13, 41, 0.01, 0.0)
+        + [
+            PenaltyEntry(0, 30, GroupLasso, GROUP_STRENGTH[optimizer], shape=(6, 5)),
+            PenaltyEntry(30, 60, GroupLasso, GROUP_STRENGTH[optimizer], shape=(6, 5)),
+        ],
+        size,
+    )
+    reference = OPTIMIZERS[optimizer](size, np.float64)
+    state = [array.copy() for array in reference.state_arrays()]
+    segments = _kernels.segment_arrays(penalty)
+    expected = np.random.default_rng(8).normal(scale=0.1, size=size)
+    expected[:60] *= np.repeat(np.linspace(0.2, 3.0, 12), 5)
+    params = expected.copy()
+    for gradient in gradients(size, np.float64):
+        expected_value = reference_step(
+            reference, penalty, expected, gradient, proximal
+        )
+        value = kernel_step(reference, state, params, gradient, segments, proximal)
+        assert value == pytest.approx(expected_value, rel=RTOL[np.float64])
+        assert_allclose(params, expected, rtol=RTOL[np.float64], atol=1e-14)
+        assert_same_zeros(params, expected)
+    if proximal:
+        assert 0 < np.count_nonzero(zero_rows(params, penalty)) < 12
+
+
 @pytest.mark.parametrize("proximal", [False, True], ids=["subgradient", "proximal"])
 def test_step_l1_direction_at_zero_is_that_of_plus_zero(proximal):
     # One plain gradient step with lambda_1 = 1 and a zero data gradient:
@@ -320,10 +502,13 @@ def test_step_l1_direction_at_zero_is_that_of_plus_zero(proximal):
 
 
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+@pytest.mark.parametrize("make_penalty", [network_penalty, grouped_penalty])
 @pytest.mark.parametrize("proximal", [False, True], ids=["subgradient", "proximal"])
 @pytest.mark.parametrize("optimizer", ["sgd-nesterov", "adam"])
-def test_step_propagates_nan_and_inf(optimizer, proximal):
-    penalty = network_penalty()
+def test_step_propagates_nan_and_inf(optimizer, proximal, make_penalty):
+    # A NaN in a group's row stays NaN through its proximal step (the rest
+    # of the row goes to zero with the reference too, or stays finite).
+    penalty = make_penalty()
     reference = OPTIMIZERS[optimizer](penalty.size, np.float64)
     state = [array.copy() for array in reference.state_arrays()]
     segments = _kernels.segment_arrays(penalty)
@@ -349,6 +534,14 @@ def test_step_penalty_of_nan_params_is_nan():
     assert np.isnan(value)
 
 
+#: The group arrays of a penalty without group term.
+NO_GROUPS = (
+    np.zeros(0, np.int64),
+    np.zeros((0, 2), np.int64),
+    np.zeros(0),
+)
+
+
 @pytest.mark.parametrize(
     "starts, stops",
     [([0, 10], [12, 20]), ([5], [3]), ([0], [54]), ([-1], [5])],
@@ -360,8 +553,46 @@ def test_step_rejects_segments_that_do_not_fit(starts, stops):
     with pytest.raises(ValueError, match="segments"):
         _kernels.adam_step(
             params, params.copy(), params.copy(), params.copy(), 0.1, 0.9, 0.999,
-            1e-8, *segments, np.zeros(len(starts)), False,
+            1e-8, *segments, np.zeros(len(starts)), *NO_GROUPS, False,
         )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "starts, shapes",
+    [([0, 10], [(3, 4), (2, 2)]), ([50], [(2, 2)]), ([-1], [(1, 2)])],
+    ids=["overlapping", "past-the-end", "negative"],
+)
+def test_step_rejects_group_blocks_that_do_not_fit(starts, shapes):
+    params = np.zeros(53)
+    groups = (
+        np.array(starts, np.int64),
+        np.array(shapes, np.int64),
+        np.ones(len(starts)),
+    )
+    segments = _kernels.segment_arrays(NetworkPenalty([], 53))[:4]
+    with pytest.raises(ValueError, match="group blocks"):
+        _kernels.sgd_step(
+            params, params.copy(), params.copy(), 0.1, 0.9, True,
+            *segments, *groups, True, 1.0,
+        )  # fmt: skip
+
+
+def test_segment_arrays_refuse_what_no_kernel_computes():
+    class Other(GroupLasso):
+        pass
+
+    other = NetworkPenalty([PenaltyEntry(0, 6, Other, 0.1, shape=(2, 3))], 6)
+    with pytest.raises(ValueError, match="not Other"):
+        _kernels.segment_arrays(other)
+    overlapping = NetworkPenalty(
+        [
+            PenaltyEntry(0, 6, GroupLasso, 0.1, shape=(2, 3)),
+            PenaltyEntry(3, 9, GroupLasso, 0.2, shape=(3, 2)),
+        ],
+        9,
+    )
+    with pytest.raises(ValueError, match="overlap"):
+        _kernels.segment_arrays(overlapping)
 
 
 def test_step_rejects_buffers_of_other_sizes():
@@ -387,7 +618,7 @@ def float32_arguments():
     Z = logits(np.float32, 16)
     bias = np.ones(16, np.float32)
     weights = sample_weights(np.float32, 7)
-    penalty = network_penalty()
+    penalty = grouped_penalty()
     params = np.zeros(penalty.size, np.float32)
     segments = _kernels.segment_arrays(penalty)
     return {
@@ -404,6 +635,10 @@ def float32_arguments():
                       0.1, 0.9, 0.999, 1e-8, *segments, True),
         "sgd_step": (params, params, params, 0.1, 0.9, True,
                      *segments, True, 1.0),
+        "group_lasso_value": (Z, 0.1),
+        "group_lasso_add_gradient": (Z, 0.1, Z),
+        "group_lasso_prox": (Z, 0.1),
+        "group_lasso_adam_prox": (Z, Z, 0.1, 1e-8, 0.1),
     }  # fmt: skip
 
 
@@ -416,16 +651,48 @@ SCALAR_LOOPS = {
 }
 
 
+@numba.njit
+def without_float64_root(row, second_moment, learning_rate, epsilon, strength, scratch):
+    """Stands in for _metric_prox_row, which computes in float64 on purpose."""
+
+
+def fresh_copy(name, **replaced):
+    """A new compilation of kernel ``name``, some of its globals replaced.
+
+    Cached kernels cannot show their code; the copy's callees are compiled
+    anew too, or, for those inlined (``inline='always'``), part of its code.
+    """
+    function = getattr(_kernels, name).py_func
+    namespace = {**function.__globals__, **replaced}
+    copy = types.FunctionType(function.__code__, namespace, function.__name__)
+    return numba.njit(error_model="numpy")(copy)
+
+
 @pytest.mark.parametrize("name", sorted(float32_arguments()))
 def test_float32_kernel_computes_in_float32(name):
-    # Cached kernels cannot show their code: compile a fresh copy (its
-    # callees are the cached ones, linked in).
-    fresh = numba.njit(error_model="numpy")(getattr(_kernels, name).py_func)
+    # The root of the group term's proximal step in adam's metric is found
+    # in float64, as its reference (GroupLasso._metric_prox) does: left out
+    # here, and checked on its own below.
+    fresh = fresh_copy(name, _metric_prox_row=without_float64_root)
     arguments = float32_arguments()[name]
     fresh(*(arg.copy() if isinstance(arg, np.ndarray) else arg for arg in arguments))
     code = fresh.inspect_llvm(fresh.signatures[0])
     assert not DOUBLE_ARITHMETIC.search(code)
-    if name not in SCALAR_LOOPS:
+    # group_lasso_adam_prox's loops are all in the root left out.
+    if name not in SCALAR_LOOPS | {"group_lasso_adam_prox"}:
         # A float64 literal, or numba's negative-index wraparound, would
         # keep the loop scalar.
         assert VECTOR_OF_FLOATS.search(code)
+
+
+def test_metric_prox_row_takes_adams_steps_in_float32_and_its_root_in_float64():
+    fresh = fresh_copy("_metric_prox_row")
+    row = np.ones(8, np.float32)
+    one = np.float32(1)
+    fresh(row, row.copy(), one, np.float32(1e-8), one, np.empty(8))
+    code = fresh.inspect_llvm(fresh.signatures[0])
+    # The thresholds eta_t / (sqrt(v) + eps) * lambda, as adam's step_size()
+    # times lambda in the reference: float32 square roots, vectorised.
+    assert re.search(r"@llvm\.sqrt\.v\d+f32\(", code)
+    # Newton's method on the row's equation: float64, as the reference.
+    assert DOUBLE_ARITHMETIC.search(code)
