@@ -108,7 +108,7 @@ params = np.zeros(5, np.{dtype})
 from skreg._penalties import NetworkPenalty
 segments = k.segment_arrays(NetworkPenalty([], 5))
 k.adam_step(params, params.copy(), params.copy(), params.copy(),
-            1e-3, 0.9, 0.999, 1e-8, *segments, False)
+            1e-3, 0.9, 0.999, 1e-8, 1e-3, *segments, False)
 print(imported - start, time.perf_counter() - imported)
 """
 
@@ -223,7 +223,7 @@ def adam_calls(params, gradient, proximal, penalized=True):
     def kernel():
         _kernels.adam_step(
             params, gradient, *moments, optimizer.learning_rate,
-            *ADAM.values(), *segments, proximal,
+            *ADAM.values(), optimizer.proximal_rate, *segments, proximal,
         )  # fmt: skip
 
     return reference, kernel
@@ -353,7 +353,7 @@ def parallel_adam_step(
     for p in numba.prange(lo.shape[0]):
         a, b = lo[p], hi[p]
         abs_sums[p], square_sums[p] = _kernels._adam_slice(
-            params[a:b], gradient[a:b], m[a:b], v[a:b], lr, b1, c1, b2, c2, eps,
+            params[a:b], gradient[a:b], m[a:b], v[a:b], lr, b1, c1, b2, c2, eps, lr,
             dtype(l1[p]), dtype(2.0 * l2[p]), l1[p] != 0, l2[p] != 0, False,
             dtype(0), False,
         )  # fmt: skip
@@ -424,18 +424,15 @@ class TrainingStep:
             self.penalty.add_gradient(network.params, network.gradient, self.scratch)
             optimizer.update(network.params, network.gradient)
             return
-        optimizer.t += 1
-        optimizer.learning_rate = float(
-            optimizer.learning_rate_init
-            * np.sqrt(1 - optimizer.beta_2**optimizer.t)
-            / (1 - optimizer.beta_1**optimizer.t)
-        )
+        optimizer.advance()
         arguments = (
             network.params, network.gradient, optimizer.first_moment,
             optimizer.second_moment, optimizer.learning_rate, *ADAM.values(),
         )  # fmt: skip
         if self.engine == "numba":
-            _kernels.adam_step(*arguments, *self.segments, False)
+            _kernels.adam_step(
+                *arguments, optimizer.proximal_rate, *self.segments, False
+            )
         else:
             parallel_adam_step(*arguments, *self.pieces)
 

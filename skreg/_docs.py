@@ -42,7 +42,8 @@ SHARED_PARAMETERS_DOC = r"""
           soft-threshold every L1-penalized weight and bias toward zero by its
           step size times its lambda (for 'sgd' the learning rate divided by
           ``1 - momentum``, the step its momentum settles to; for 'adam' the
-          per-coordinate step :math:`\eta_t / (\sqrt{v} + \epsilon)`); one
+          per-coordinate step of its metric,
+          :math:`\eta \sqrt{1 - \beta_2^t} / (\sqrt{v} + \epsilon)`); one
           that would cross zero lands exactly on it. 'lbfgs' writes each
           penalized parameter as the difference of two non-negative parts and
           minimises the then smooth loss under bounds (L-BFGS-B), reaching

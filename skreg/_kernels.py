@@ -342,7 +342,8 @@ def _shrink_row(row, threshold):
 def _metric_prox_row(row, second_moment, learning_rate, epsilon, strength, scratch):
     r"""The group term's proximal step in adam's metric on one row, in place.
 
-    With :math:`t_j = \lambda \eta_t / (\sqrt{v_j} + \epsilon)`: zero when
+    With :math:`t_j = \lambda \rho / (\sqrt{v_j} + \epsilon)`, :math:`\rho`
+    the rate passed (adam's ``proximal_rate``): zero when
     :math:`\sum_j w_j^2 / t_j^2 \le 1`, else :math:`w_j \leftarrow w_j r /
     (r + t_j)`, :math:`r` the root of :math:`\sum_j w_j^2 / (r + t_j)^2 = 1`
     by Newton's method on :math:`(\sum_j w_j^2 / (r + t_j)^2)^{-1/2} = 1`
@@ -498,8 +499,9 @@ def group_lasso_prox(theta, threshold):
 def group_lasso_adam_prox(theta, second_moment, learning_rate, epsilon, strength):
     r"""The group term's proximal step in adam's metric, row by row, in place.
 
-    With the thresholds :math:`t_j = \lambda \eta_t / (\sqrt{v_j} +
-    \epsilon)` computed here from the second moment: each row :math:`w`
+    With the thresholds :math:`t_j = \lambda \rho / (\sqrt{v_j} +
+    \epsilon)` computed here from the second moment, :math:`\rho` the rate
+    passed (adam's ``proximal_rate``, :math:`\eta \sqrt{1 - \beta_2^t}`): each row :math:`w`
     becomes zero when :math:`\sum_j w_j^2 / t_j^2 \le 1`, otherwise
     :math:`w_j r / (r + t_j)` with :math:`r` the root of :math:`\sum_j
     w_j^2 / (r + t_j)^2 = 1` (see :func:`_metric_prox_row`). Reference:
@@ -913,6 +915,7 @@ def _adam_slice(
     beta_2,
     one_minus_beta_2,
     epsilon,
+    proximal_rate,
     l1,
     two_l2,
     add_l1,
@@ -954,9 +957,9 @@ def _adam_slice(
         denominator = np.sqrt(v) + epsilon
         w = w - (m / denominator) * learning_rate
         if soft_threshold:
-            # The threshold is the step size eta_t / (sqrt(v) + eps) of the
-            # update just taken, times lambda_1.
-            shrunk = abs(w) - (learning_rate / denominator) * l1
+            # The threshold is adam's step size in its metric,
+            # eta sqrt(1 - beta_2^t) / (sqrt(v) + eps), times lambda_1.
+            shrunk = abs(w) - (proximal_rate / denominator) * l1
             # np.maximum(shrunk, 0): False for NaN, which passes through.
             if shrunk < zero:
                 shrunk = zero
@@ -987,12 +990,13 @@ def _adam_range(
     """The adam step on ``params[lo:hi]``, segment by segment from segment ``s``.
 
     ``constants`` are :math:`\\eta_t, \\beta_1, 1 - \\beta_1, \\beta_2, 1 -
-    \\beta_2, \\epsilon` in params' dtype. As :func:`_sgd_range`: returns
+    \\beta_2, \\epsilon, \\eta \\sqrt{1 - \\beta_2^t}` in params'
+    dtype. As :func:`_sgd_range`: returns
     the first segment not finished and the L1 and L2 terms' value before
     the step.
     """
     dtype = params.dtype.type
-    lr, b1, c1, b2, c2, eps = constants
+    lr, b1, c1, b2, c2, eps, proximal_lr = constants
     n_segments = starts.shape[0]
     penalty = 0.0
     position = lo
@@ -1010,7 +1014,7 @@ def _adam_range(
         abs_sum, square_sum = _adam_slice(
             params[position:end], gradient[position:end],
             first_moment[position:end], second_moment[position:end],
-            lr, b1, c1, b2, c2, eps,
+            lr, b1, c1, b2, c2, eps, proximal_lr,
             dtype(strength_1), dtype(2.0 * strength_2),
             has_l1 and not proximal, has_l2, has_l1 and proximal,
             group_scale, add_group,
@@ -1035,6 +1039,7 @@ def adam_step(
     beta_1,
     beta_2,
     epsilon,
+    proximal_rate,
     starts,
     stops,
     l1,
@@ -1064,13 +1069,14 @@ def adam_step(
         \theta &\leftarrow \theta - \eta_t \frac{m}{\sqrt{v} + \epsilon},
 
         \theta &\leftarrow \operatorname{sign}(\theta)
-              \max\Big(|\theta| - \frac{\eta_t}{\sqrt{v} + \epsilon}
-              \lambda_1, 0\Big)
+              \max\Big(|\theta| - \frac{\eta \sqrt{1 - \beta_2^t}}
+              {\sqrt{v} + \epsilon} \lambda_1, 0\Big)
               \quad (\text{proximal, where } \lambda_1 > 0),
 
     and with ``proximal``, after its soft thresholding, each row of a group
     block takes the group term's proximal step in adam's metric, with the
-    thresholds :math:`t_j = \lambda_G \eta_t / (\sqrt{v_j} + \epsilon)`
+    thresholds :math:`t_j = \lambda_G \eta \sqrt{1 - \beta_2^t} / (\sqrt{v_j}
+    + \epsilon)`
     (:func:`group_lasso_adam_prox`).
 
     This is ``NetworkPenalty.add_gradient``, ``AdamOptimizer.update`` and
@@ -1093,6 +1099,9 @@ def adam_step(
         bias-corrected learning rate of this step (the caller increments
         :math:`t`).
     beta_1, beta_2, epsilon : float
+    proximal_rate : float
+        :math:`\eta \sqrt{1 - \beta_2^t}`, the rate of the proximal steps'
+        thresholds (``AdamOptimizer.proximal_rate``).
     starts, stops : ndarray of shape (n_segments,), int64
         The L1- and L2-penalized slices ``params[start:stop]``, sorted and
         disjoint (:func:`segment_arrays`).
@@ -1124,7 +1133,7 @@ def adam_step(
     # As the reference: 1 - beta in float64, then the dtype.
     constants = (
         dtype(learning_rate), dtype(beta_1), dtype(1.0 - beta_1),
-        dtype(beta_2), dtype(1.0 - beta_2), dtype(epsilon),
+        dtype(beta_2), dtype(1.0 - beta_2), dtype(epsilon), dtype(proximal_rate),
     )  # fmt: skip
     zero = dtype(0)
     n_groups = group_starts.shape[0]
@@ -1167,7 +1176,7 @@ def adam_step(
             penalty += value
             if in_block and proximal:
                 _metric_prox_row(
-                    params[lo:hi], second_moment[lo:hi], constants[0],
+                    params[lo:hi], second_moment[lo:hi], constants[6],
                     constants[5], strength, scratch,
                 )  # fmt: skip
         penalty += strength_g * float(norms)
@@ -1461,6 +1470,7 @@ def fused_adam_step(optimizer, params, gradient, segments, proximal):
         float(optimizer.beta_1),
         float(optimizer.beta_2),
         float(optimizer.epsilon),
+        float(optimizer.proximal_rate),
         *segments,
         bool(proximal),
     )

@@ -369,6 +369,9 @@ class AdamOptimizer(Optimizer):
         :math:`m` and :math:`v`.
     learning_rate : float
         :math:`\eta_t` of the last step.
+    proximal_rate : float
+        :math:`\eta \sqrt{1 - \beta_2^t}` of the last step, the rate of
+        :meth:`step_size`.
     """
 
     # As scikit-learn's MLP, the estimators give Adam a constant schedule:
@@ -398,16 +401,21 @@ class AdamOptimizer(Optimizer):
         self.epsilon = epsilon
         self.t = 0
         self.learning_rate = float(learning_rate_init)
+        self.proximal_rate = float(learning_rate_init)
         self.first_moment = np.zeros(n_parameters, dtype=self.dtype)
         self.second_moment = np.zeros(n_parameters, dtype=self.dtype)
 
     def advance(self):
-        r"""Count the step and set :math:`\eta_t`, the bias-corrected rate.
+        r"""Count the step and set :math:`\eta_t`, the bias-corrected rate, and
+        the rate of the proximal step, :math:`\eta \sqrt{1 - \beta_2^t}`.
 
         Called by :meth:`update`, and by a fused step kernel in its place.
         """
         self.t += 1
         # A Python float keeps float32 arithmetic in float32.
+        self.proximal_rate = float(
+            self.schedule.learning_rate * np.sqrt(1 - self.beta_2**self.t)
+        )
         self.learning_rate = float(
             self.schedule.learning_rate
             * np.sqrt(1 - self.beta_2**self.t)
@@ -434,7 +442,18 @@ class AdamOptimizer(Optimizer):
         return (self.first_moment, self.second_moment)
 
     def step_size(self, out=None):
-        r"""The per-coordinate step :math:`\eta_t / (\sqrt{v} + \epsilon)`.
+        r"""The per-coordinate step :math:`\eta \sqrt{1 - \beta_2^t} /
+        (\sqrt{v} + \epsilon)`, adam's metric.
+
+        The update moves :math:`\theta` by :math:`\eta \hat m / (\sqrt{\hat
+        v} + \hat\epsilon)` with :math:`\hat m = m / (1 - \beta_1^t)` the
+        bias-corrected mean gradient, :math:`\hat v = v / (1 - \beta_2^t)`
+        and :math:`\hat\epsilon = \epsilon / \sqrt{1 - \beta_2^t}`: a step
+        of this size per unit of :math:`\hat m`. The factor :math:`1 / (1 -
+        \beta_1^t)` of :math:`\eta_t` corrects :math:`m`, not the metric;
+        a proximal step with :math:`\eta_t` would threshold by up to
+        :math:`1 / (1 - \beta_1)` times lambda in the first steps (10 times
+        at the first), and zero weights the penalty keeps.
 
         Parameters
         ----------
@@ -447,7 +466,7 @@ class AdamOptimizer(Optimizer):
         """
         step = np.sqrt(self.second_moment, out=out)
         step += self.epsilon
-        np.divide(self.learning_rate, step, out=step)
+        np.divide(self.proximal_rate, step, out=step)
         return step
 
 

@@ -265,7 +265,7 @@ def kernel_step(reference, state, params, gradient, segments, proximal):
         return _kernels.adam_step(
             params, gradient, *state, reference.learning_rate,
             reference.beta_1, reference.beta_2, reference.epsilon,
-            *segments, proximal,
+            reference.proximal_rate, *segments, proximal,
         )  # fmt: skip
     return _kernels.sgd_step(
         params, gradient, *state, reference.learning_rate, reference.momentum,
@@ -307,7 +307,7 @@ def test_step_matches_reference_over_several_steps(optimizer, dtype, proximal):
 
 #: The group term's lambda by optimizer: some rows removed in N_STEPS
 #: steps, not all, in both layers (the optimizers' step sizes differ).
-GROUP_STRENGTH = {"sgd": 1.0, "sgd-momentum": 0.1, "sgd-nesterov": 0.1, "adam": 0.02}
+GROUP_STRENGTH = {"sgd": 1.0, "sgd-momentum": 0.1, "sgd-nesterov": 0.1, "adam": 0.12}
 
 
 def grouped_penalty(strength=0.1):
@@ -553,7 +553,7 @@ def test_step_rejects_segments_that_do_not_fit(starts, stops):
     with pytest.raises(ValueError, match="segments"):
         _kernels.adam_step(
             params, params.copy(), params.copy(), params.copy(), 0.1, 0.9, 0.999,
-            1e-8, *segments, np.zeros(len(starts)), *NO_GROUPS, False,
+            1e-8, 0.1, *segments, np.zeros(len(starts)), *NO_GROUPS, False,
         )  # fmt: skip
 
 
@@ -632,7 +632,7 @@ def float32_arguments():
         "log_loss_gradient": (Z, Z, weights),
         "binary_log_loss_gradient": (Z, Z, weights),
         "adam_step": (params, params, params, params,
-                      0.1, 0.9, 0.999, 1e-8, *segments, True),
+                      0.1, 0.9, 0.999, 1e-8, 0.1, *segments, True),
         "sgd_step": (params, params, params, 0.1, 0.9, True,
                      *segments, True, 1.0),
         "group_lasso_value": (Z, 0.1),

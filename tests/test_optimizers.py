@@ -81,9 +81,17 @@ def test_adam_steps_with_bias_correction():
     assert optimizer.t == 2
     assert_allclose(optimizer.first_moment, [-0.055], rtol=1e-14)
     assert_allclose(optimizer.second_moment, [0.00124975], rtol=1e-14)
-    # The per-coordinate step of the last update.
+    # The per-coordinate step in adam's metric: the step per unit of the
+    # bias-corrected mean gradient m / (1 - 0.9**2), so without lr2's
+    # 1 / (1 - 0.9**2), which corrects m: 0.1 * sqrt(0.001999) / (sqrt(v2) + eps).
     assert_allclose(
-        optimizer.step_size(), [lr2 / (math.sqrt(0.00124975) + 1e-8)], rtol=1e-14
+        optimizer.step_size(),
+        [0.1 * math.sqrt(0.001999) / (math.sqrt(0.00124975) + 1e-8)],
+        rtol=1e-14,
+    )
+    # The update is that step times the bias-corrected mean gradient.
+    assert_allclose(
+        optimizer.step_size() * (0.055 / (1 - 0.9**2)), [p2 - p1], rtol=1e-12
     )
 
 

@@ -181,8 +181,13 @@ def hand_steps(solver, X, y, theta, n_steps, lambdas, hyper):
                 * np.sqrt(1 - hyper["beta_2"] ** t)
                 / (1 - hyper["beta_1"] ** t)
             )
-            step = rate / (np.sqrt(second) + hyper["epsilon"])
-            theta = theta - step * first
+            theta = theta - rate * first / (np.sqrt(second) + hyper["epsilon"])
+            # adam's metric: the step per unit of the bias-corrected mean
+            # gradient first / (1 - beta_1^t), so without rate's 1 / (1 -
+            # beta_1^t), which corrects the mean, not the metric.
+            step = (
+                rate * (1 - hyper["beta_1"] ** t) / (np.sqrt(second) + hyper["epsilon"])
+            )
         theta = soft_threshold(theta, step * l1)
     return theta
 
@@ -203,7 +208,7 @@ def test_proximal_steps_by_hand(solver, hyper):
     X = rng.normal(size=(30, 4))
     y = X @ np.array([1.0, 0.0, -0.5, 0.02]) + 0.3
     theta = np.array([0.8, 0.05, -0.4, 0.01, 0.02])
-    lambdas = {"l1_weight": 0.1, "l1_bias": 0.3, "l2_weight": 0.01}
+    lambdas = {"l1_weight": 0.1, "l1_bias": 0.8, "l2_weight": 0.01}
     expected = hand_steps(solver, X, y, theta, 3, lambdas, hyper)
 
     sgd_options = {"nesterovs_momentum": False} if solver == "sgd" else {}
@@ -714,8 +719,11 @@ def test_group_proximal_steps_by_hand(solver, hyper):
                 * np.sqrt(1 - hyper["beta_2"] ** t)
                 / (1 - hyper["beta_1"] ** t)
             )
-            step = rate / (np.sqrt(second) + hyper["epsilon"])
-            theta = theta - step * first
+            theta = theta - rate * first / (np.sqrt(second) + hyper["epsilon"])
+            # adam's metric, as in hand_steps.
+            step = (
+                rate * (1 - hyper["beta_1"] ** t) / (np.sqrt(second) + hyper["epsilon"])
+            )
         W, b = theta[:8].reshape(4, 2), theta[8:]
         thresholds = (lam * step[:8]).reshape(4, 2)
         W = np.array([group_prox_by_hand(W[i], thresholds[i]) for i in range(4)])
