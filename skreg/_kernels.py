@@ -501,8 +501,8 @@ def group_lasso_adam_prox(theta, second_moment, learning_rate, epsilon, strength
 
     With the thresholds :math:`t_j = \lambda \rho / (\sqrt{v_j} +
     \epsilon)` computed here from the second moment, :math:`\rho` the rate
-    passed (adam's ``proximal_rate``, :math:`\eta \sqrt{1 - \beta_2^t}`): each row :math:`w`
-    becomes zero when :math:`\sum_j w_j^2 / t_j^2 \le 1`, otherwise
+    passed (adam's ``proximal_rate``, :math:`\eta \sqrt{1 - \beta_2^t}`):
+    each row :math:`w` becomes zero when :math:`\sum_j w_j^2 / t_j^2 \le 1`, otherwise
     :math:`w_j r / (r + t_j)` with :math:`r` the root of :math:`\sum_j
     w_j^2 / (r + t_j)^2 = 1` (see :func:`_metric_prox_row`). Reference:
     :meth:`skreg._penalties.GroupLasso.prox` with the thresholds
