@@ -866,11 +866,9 @@ def sgd_step(
     s = 0
     position = 0
     for b in range(n_groups + 1):
-        last = b == n_groups
-        block = size if last else group_starts[b]
-        rows = 0 if last else group_shapes[b, 0]
-        columns = 0 if last else group_shapes[b, 1]
-        strength_g = 0.0 if last else group_strengths[b]
+        block, rows, columns, strength_g = _group_block(
+            b, size, group_starts, group_shapes, group_strengths
+        )
         strength = dtype(strength_g)
         # As the reference: tau * lambda_G in float64, then the dtype.
         threshold = dtype(prox_step * strength_g)
@@ -880,16 +878,10 @@ def sgd_step(
         # proximal step. One call of the range, which is inlined: one copy.
         for i in range(-1, rows):
             in_block = i >= 0
-            if in_block:
-                lo = block + i * columns
-                hi = lo + columns
-                norm = _row_norm(params[lo:hi])
-                norms += norm
-                # np.divide(strength, norms, out=zeros, where=norms > 0).
-                scale = strength / norm if norm > zero else zero
-            else:
-                lo, hi = position, block
-                scale = zero
+            lo, hi, norm, scale = _block_row(
+                params, i, block, columns, position, strength
+            )
+            norms += norm
             s, value = _sgd_range(
                 params, gradient, velocity, lo, hi, s, starts, stops, l1, l2,
                 lr, mu, nesterov, proximal, prox_step,
@@ -901,6 +893,34 @@ def sgd_step(
         penalty += strength_g * float(norms)
         position = block + rows * columns
     return penalty
+
+
+@functools.partial(_kernel, inline="always")
+def _group_block(b, size, group_starts, group_shapes, group_strengths):
+    """Group block ``b``'s start, rows, columns and lambda; past the last
+    block (``b == n_groups``), the buffer's end and no rows."""
+    if b == group_starts.shape[0]:
+        return size, 0, 0, 0.0
+    return group_starts[b], group_shapes[b, 0], group_shapes[b, 1], group_strengths[b]
+
+
+@functools.partial(_kernel, inline="always")
+def _block_row(params, i, block, columns, position, strength):
+    """Bounds of row ``i`` of a block, its norm and the group gradient's factor.
+
+    Row -1 is the coordinates from ``position`` to the block's start, in no
+    block: norm and factor 0. The factor is :math:`\\lambda / \\|w\\|_2`,
+    0 for a zero row (``np.divide(strength, norms, out=zeros, where=norms >
+    0)``), in params' dtype.
+    """
+    zero = params.dtype.type(0)
+    if i < 0:
+        return position, block, zero, zero
+    lo = block + i * columns
+    hi = lo + columns
+    norm = _row_norm(params[lo:hi])
+    scale = strength / norm if norm > zero else zero
+    return lo, hi, norm, scale
 
 
 @functools.partial(_kernel, inline="always")
@@ -1146,11 +1166,9 @@ def adam_step(
     s = 0
     position = 0
     for b in range(n_groups + 1):
-        last = b == n_groups
-        block = size if last else group_starts[b]
-        rows = 0 if last else group_shapes[b, 0]
-        columns = 0 if last else group_shapes[b, 1]
-        strength_g = 0.0 if last else group_strengths[b]
+        block, rows, columns, strength_g = _group_block(
+            b, size, group_starts, group_shapes, group_strengths
+        )
         strength = dtype(strength_g)
         norms = zero
         # Row -1 is the coordinates before block b (after the last block), in
@@ -1158,16 +1176,10 @@ def adam_step(
         # proximal step. One call of the range, which is inlined: one copy.
         for i in range(-1, rows):
             in_block = i >= 0
-            if in_block:
-                lo = block + i * columns
-                hi = lo + columns
-                norm = _row_norm(params[lo:hi])
-                norms += norm
-                # np.divide(strength, norms, out=zeros, where=norms > 0).
-                scale = strength / norm if norm > zero else zero
-            else:
-                lo, hi = position, block
-                scale = zero
+            lo, hi, norm, scale = _block_row(
+                params, i, block, columns, position, strength
+            )
+            norms += norm
             s, value = _adam_range(
                 params, gradient, first_moment, second_moment, lo, hi, s,
                 starts, stops, l1, l2, constants, proximal,
